@@ -1,0 +1,40 @@
+#pragma once
+/// AutogradMeta: the autograd half of a tensor — requires_grad, .grad(), grad_fn, hooks.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nabla/autograd/node.h"
+
+namespace nabla::autograd {
+
+struct LeafHook {
+  unsigned id;
+  std::function<Tensor(const Tensor&)> fn;
+};
+
+struct AutogradMeta {
+  bool requires_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+  std::weak_ptr<Node> grad_accumulator;
+  uint32_t output_nr = 0;
+  /// retain_grad() on a non-leaf: the cell its grad_fn writes the gradient into.
+  std::shared_ptr<Tensor> retained_grad;
+  std::vector<LeafHook> leaf_hooks;
+  std::string name;
+  /// For a view of a tensor that is part of a graph: the tensor it views (PyTorch's _base).
+  Tensor base;
+};
+
+/// The edge along which the gradient of `t` flows: (grad_fn, output_nr) for a non-leaf,
+/// (AccumulateGrad, 0) for a leaf that requires grad, invalid otherwise.
+Edge gradient_edge(const Tensor& t);
+/// The AccumulateGrad node of a leaf (created on first use, then shared).
+std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
+/// Makes `t` the output `output_nr` of `fn` (sets grad_fn; requires_grad follows).
+void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr);
+/// A new hook id, unique in the process.
+unsigned next_hook_id();
+
+}  // namespace nabla::autograd

@@ -1,0 +1,84 @@
+#pragma once
+/// Element types of a tensor and PyTorch's type promotion.
+///   auto t = nabla::zeros({2}, nabla::kDouble);
+#include <cstdint>
+#include <string_view>
+
+namespace nabla {
+
+enum class ScalarType : int8_t { Byte = 0, Int = 1, Long = 2, Float = 3, Double = 4, Bool = 5 };
+
+inline constexpr ScalarType kByte = ScalarType::Byte;
+inline constexpr ScalarType kUInt8 = ScalarType::Byte;
+inline constexpr ScalarType kInt = ScalarType::Int;
+inline constexpr ScalarType kInt32 = ScalarType::Int;
+inline constexpr ScalarType kLong = ScalarType::Long;
+inline constexpr ScalarType kInt64 = ScalarType::Long;
+inline constexpr ScalarType kFloat = ScalarType::Float;
+inline constexpr ScalarType kFloat32 = ScalarType::Float;
+inline constexpr ScalarType kDouble = ScalarType::Double;
+inline constexpr ScalarType kFloat64 = ScalarType::Double;
+inline constexpr ScalarType kBool = ScalarType::Bool;
+
+constexpr size_t elementSize(ScalarType t) {
+  switch (t) {
+    case ScalarType::Byte: return 1;
+    case ScalarType::Int: return 4;
+    case ScalarType::Long: return 8;
+    case ScalarType::Float: return 4;
+    case ScalarType::Double: return 8;
+    case ScalarType::Bool: return 1;
+  }
+  return 0;
+}
+
+constexpr bool isFloatingType(ScalarType t) { return t == ScalarType::Float || t == ScalarType::Double; }
+constexpr bool isIntegralType(ScalarType t, bool include_bool) {
+  return t == ScalarType::Byte || t == ScalarType::Int || t == ScalarType::Long ||
+         (include_bool && t == ScalarType::Bool);
+}
+
+/// Name as PyTorch prints it in reprs: "float32", "int64", "bool", ...
+std::string_view toString(ScalarType t);
+/// Name as PyTorch's kernel errors spell it: "Float", "Long", "Bool", ...
+std::string_view scalarTypeName(ScalarType t);
+/// Legacy tensor type name used in autograd messages: "torch.FloatTensor".
+std::string_view legacyTypeName(ScalarType t);
+
+/// The common type of two tensor operands (torch.promote_types).
+ScalarType promoteTypes(ScalarType a, ScalarType b);
+
+template <typename T> struct CppTypeToScalarType;
+template <> struct CppTypeToScalarType<uint8_t> { static constexpr ScalarType value = kByte; };
+template <> struct CppTypeToScalarType<int32_t> { static constexpr ScalarType value = kInt; };
+template <> struct CppTypeToScalarType<int64_t> { static constexpr ScalarType value = kLong; };
+template <> struct CppTypeToScalarType<float> { static constexpr ScalarType value = kFloat; };
+template <> struct CppTypeToScalarType<double> { static constexpr ScalarType value = kDouble; };
+template <> struct CppTypeToScalarType<bool> { static constexpr ScalarType value = kBool; };
+
+/// Calls fn(T{}) with T the C++ type of `t`; the dispatch every kernel uses.
+#define NABLA_DISPATCH_ALL_TYPES(TYPE, NAME, ...)                                 \
+  [&] {                                                                          \
+    switch (TYPE) {                                                              \
+      case ::nabla::ScalarType::Byte: { using scalar_t = uint8_t; return __VA_ARGS__(); } \
+      case ::nabla::ScalarType::Int: { using scalar_t = int32_t; return __VA_ARGS__(); }  \
+      case ::nabla::ScalarType::Long: { using scalar_t = int64_t; return __VA_ARGS__(); } \
+      case ::nabla::ScalarType::Float: { using scalar_t = float; return __VA_ARGS__(); }  \
+      case ::nabla::ScalarType::Double: { using scalar_t = double; return __VA_ARGS__(); } \
+      case ::nabla::ScalarType::Bool: { using scalar_t = bool; return __VA_ARGS__(); }    \
+    }                                                                            \
+    throw ::nabla::Error(std::string(NAME) + ": unknown dtype");                 \
+  }()
+
+#define NABLA_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...)                              \
+  [&] {                                                                            \
+    switch (TYPE) {                                                                \
+      case ::nabla::ScalarType::Float: { using scalar_t = float; return __VA_ARGS__(); }  \
+      case ::nabla::ScalarType::Double: { using scalar_t = double; return __VA_ARGS__(); } \
+      default: break;                                                              \
+    }                                                                              \
+    throw ::nabla::Error(std::string("\"") + NAME + "\" not implemented for '" +   \
+                         std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
+  }()
+
+}  // namespace nabla

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of nabla from Debian packages.
+# Idempotent: packages already present are skipped. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config
+  # library dependencies
+  libopenblas-dev libomp-dev libsleef-dev zlib1g-dev nlohmann-json3-dev
+  # tests and benchmarks
+  googletest libgtest-dev libbenchmark-dev
+  # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++
+  python3 python3-numpy python3-torch libtorch-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed."
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done."

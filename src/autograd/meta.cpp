@@ -1,0 +1,224 @@
+// The autograd half of Tensor: requires_grad, grad, grad_fn, hooks, detach, and how an op's
+// output joins the graph.
+#include "nabla/autograd/meta.h"
+
+#include <atomic>
+
+#include "autograd/op.h"
+#include "core/internal.h"
+#include "nabla/autograd.h"
+#include "nabla/warning.h"
+
+namespace nabla {
+
+using autograd::AutogradMeta;
+
+namespace autograd {
+
+unsigned next_hook_id() {
+  static std::atomic<unsigned> id{0};
+  return id.fetch_add(1, std::memory_order_relaxed);
+}
+
+Edge gradient_edge(const Tensor& t) {
+  auto* meta = t.impl()->autograd_meta();
+  if (!meta) return Edge();
+  if (meta->grad_fn) return Edge(meta->grad_fn, meta->output_nr);
+  if (meta->requires_grad) return Edge(grad_accumulator(t), 0);
+  return Edge();
+}
+
+std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
+  auto& meta = leaf.impl()->ensure_autograd_meta();
+  if (auto acc = meta.grad_accumulator.lock()) return acc;
+  std::shared_ptr<Node> acc = make_node<AccumulateGrad>(leaf);
+  meta.grad_accumulator = acc;
+  return acc;
+}
+
+void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr) {
+  auto& meta = t.impl()->ensure_autograd_meta();
+  meta.grad_fn = fn;
+  meta.output_nr = output_nr;
+  meta.requires_grad = false;  // implied by grad_fn
+}
+
+namespace detail {
+void set_output_history(const std::shared_ptr<Node>& node, const Tensor& out, uint32_t nr) {
+  if (!out.defined()) {
+    node->set_input_metadata(nr, core::empty({0}, kFloat));
+    return;
+  }
+  node->set_input_metadata(nr, out);
+  if (!isFloatingType(out.scalar_type())) return;
+  set_history(out, node, nr);
+}
+void set_view_base(const Tensor& out, const Tensor& input) {
+  if (!out.defined()) return;
+  auto* im = input.impl()->autograd_meta();
+  Tensor base = im && im->base.defined() ? im->base : input;
+  out.impl()->ensure_autograd_meta().base = base;
+}
+void set_view_base(const std::vector<Tensor>& outs, const Tensor& input) {
+  for (const auto& o : outs) set_view_base(o, input);
+}
+}  // namespace detail
+
+Tensor Ctx::prepare(const Tensor& t) const {
+  if (inplace_target_ && t.defined() && t.impl()->storage().get() == inplace_target_) {
+    // The op will overwrite this storage: keep the value it had (PyTorch's original_self).
+    return t.clone();
+  }
+  return t;
+}
+
+void check_inplace(const Tensor& self) {
+  if (!GradMode::is_enabled()) return;
+  auto* meta = self.impl()->autograd_meta();
+  if (!meta) return;
+  NABLA_CHECK(!(meta->requires_grad && !meta->grad_fn),
+              "a leaf Variable that requires grad is being used in an in-place operation.");
+  if (meta->base.defined()) {
+    auto* bm = meta->base.impl()->autograd_meta();
+    NABLA_CHECK(!(bm && bm->requires_grad && !bm->grad_fn),
+                "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
+}
+
+}  // namespace autograd
+
+// ---- Tensor's autograd methods --------------------------------------------------------------
+
+bool Tensor::requires_grad() const {
+  auto* meta = checked()->autograd_meta();
+  return meta && (meta->requires_grad || meta->grad_fn);
+}
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  auto* impl = checked();
+  NABLA_CHECK(!requires_grad || isFloatingType(impl->dtype()),
+              "only Tensors of floating point dtype can require gradients");
+  auto* meta = impl->autograd_meta();
+  if (meta && meta->grad_fn) {
+    NABLA_CHECK(requires_grad,
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().");
+    return *this;
+  }
+  if (!meta && !requires_grad) return *this;
+  impl->ensure_autograd_meta().requires_grad = requires_grad;
+  return *this;
+}
+
+const Tensor& Tensor::grad() const {
+  static const Tensor undefined;
+  auto* meta = checked()->autograd_meta();
+  if (!meta) return undefined;
+  if (meta->grad_fn) {
+    if (meta->retained_grad) return *meta->retained_grad;
+    warn(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+        "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+        "instead. See github.com/pytorch/pytorch/pull/30531 for more informations.");
+    return undefined;
+  }
+  return meta->grad;
+}
+
+Tensor& Tensor::mutable_grad() {
+  auto& meta = checked()->ensure_autograd_meta();
+  if (meta.grad_fn && meta.retained_grad) return *meta.retained_grad;
+  return meta.grad;
+}
+
+const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<autograd::Node> none;
+  auto* meta = checked()->autograd_meta();
+  return meta ? meta->grad_fn : none;
+}
+
+bool Tensor::is_leaf() const {
+  auto* meta = checked()->autograd_meta();
+  return !meta || !meta->grad_fn;
+}
+
+uint32_t Tensor::output_nr() const {
+  auto* meta = checked()->autograd_meta();
+  return meta ? meta->output_nr : 0;
+}
+
+Tensor Tensor::detach() const {
+  // Shares storage (and so the version counter) but no autograd history.
+  return core::alias(*this);
+}
+
+Tensor& Tensor::detach_() {
+  auto* meta = checked()->autograd_meta();
+  if (meta) {
+    NABLA_CHECK(!meta->base.defined() || !meta->grad_fn,
+                "Can't detach views in-place. Use detach() instead.");
+    meta->grad_fn.reset();
+    meta->requires_grad = false;
+    meta->output_nr = 0;
+  }
+  return *this;
+}
+
+void Tensor::retain_grad() const {
+  auto* meta = checked()->autograd_meta();
+  NABLA_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+  if (!meta->grad_fn || meta->retained_grad) return;  // leaves keep .grad anyway
+  meta->retained_grad = std::make_shared<Tensor>();
+  meta->grad_fn->retained_grads().emplace_back(meta->output_nr, meta->retained_grad);
+}
+
+bool Tensor::retains_grad() const {
+  auto* meta = checked()->autograd_meta();
+  return meta && meta->grad_fn && meta->retained_grad;
+}
+
+unsigned Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+  NABLA_CHECK(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+  auto* meta = checked()->autograd_meta();
+  unsigned id = autograd::next_hook_id();
+  if (meta->grad_fn)
+    meta->grad_fn->hooks().push_back(autograd::GradHook{id, meta->output_nr, std::move(hook)});
+  else
+    meta->leaf_hooks.push_back(autograd::LeafHook{id, std::move(hook)});
+  return id;
+}
+
+unsigned Tensor::register_hook(std::function<void(const Tensor&)> hook) const {
+  return register_hook(std::function<Tensor(const Tensor&)>([h = std::move(hook)](const Tensor& g) {
+    h(g);
+    return Tensor();
+  }));
+}
+
+void Tensor::remove_hook(unsigned handle) const {
+  auto* meta = checked()->autograd_meta();
+  if (!meta) return;
+  std::erase_if(meta->leaf_hooks, [&](const auto& h) { return h.id == handle; });
+  if (meta->grad_fn) std::erase_if(meta->grad_fn->hooks(), [&](const auto& h) { return h.id == handle; });
+}
+
+Tensor& Tensor::set_name(const std::string& name) {
+  checked()->ensure_autograd_meta().name = name;
+  return *this;
+}
+
+std::string Tensor::name() const {
+  auto* meta = checked()->autograd_meta();
+  return meta ? meta->name : std::string();
+}
+
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph,
+                      std::optional<std::vector<Tensor>> inputs) const {
+  autograd::backward({*this}, gradient.defined() ? autograd::variable_list{gradient} : autograd::variable_list{},
+                     retain_graph, create_graph, inputs.value_or(autograd::variable_list{}));
+}
+
+}  // namespace nabla

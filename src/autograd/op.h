@@ -1,0 +1,202 @@
+#pragma once
+// The one mechanism every differentiable op goes through (GUIDE §2):
+//
+//   struct Mul {
+//     static constexpr const char* name = "MulBackward0";
+//     Tensor forward(Ctx& ctx, const Tensor& a, const Tensor& b) {
+//       ctx.save(a, b);
+//       return kernels::mul(a, b);
+//     }
+//     variable_list backward(Ctx& ctx, const variable_list& g) {
+//       auto [a, b] = ctx.saved<2>();
+//       return {g[0] * b, g[0] * a};    // written with differentiable ops: double backward is free
+//     }
+//   };
+//   Tensor mul(const Tensor& a, const Tensor& b) { return autograd::apply<Mul>(a, b); }
+//
+// apply<Op> runs forward with grad mode off; when grad mode is on and a tensor argument
+// requires grad, it creates a node holding the Op object (members hold non-tensor state such
+// as dims or shapes) and the Ctx (saved tensors), connects one next edge per tensor argument
+// in argument order, and makes every floating output an output of that node. backward
+// returns one gradient per tensor argument (undefined where none); the engine sums each to
+// its input's shape and dtype (Note [Gradients are summed to the input's shape]).
+#include <array>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "autograd/saved_variable.h"
+#include "nabla/autograd/grad_mode.h"
+#include "nabla/autograd/meta.h"
+#include "nabla/autograd/node.h"
+
+namespace nabla::autograd {
+
+bool anomaly_mode_enabled();
+
+class Ctx {
+ public:
+  explicit Ctx(Node* node) : node_(node) {}
+  /// Whether a node is being recorded (saving is skipped otherwise).
+  bool recording() const { return node_ != nullptr; }
+  /// Whether the gradient of the i-th tensor argument is needed.
+  bool needs_input_grad(size_t i) const { return node_ && node_->should_compute_output(i); }
+
+  /// Saves tensor arguments (or anything that is not an output of this op).
+  template <typename... Ts>
+  void save(const Ts&... ts) {
+    if (node_) (saved_.emplace_back(prepare(ts), false), ...);
+  }
+  /// Saves an output of this op (kept without a reference cycle).
+  void save_output(const Tensor& t) {
+    if (node_) saved_.emplace_back(t, true);
+  }
+  Tensor saved(size_t i) const { return saved_.at(i).unpack(node_); }
+  template <size_t N>
+  std::array<Tensor, N> saved() const {
+    std::array<Tensor, N> out;
+    for (size_t i = 0; i < N; ++i) out[i] = saved(i);
+    return out;
+  }
+  void release() {
+    for (auto& s : saved_) s.reset();
+  }
+  /// Set by in-place ops: a saved tensor sharing this storage is cloned when saved, because
+  /// the op is about to overwrite it.
+  void set_inplace_target(const StorageImpl* s) { inplace_target_ = s; }
+
+ private:
+  Tensor prepare(const Tensor& t) const;
+  Node* node_;
+  std::vector<SavedVariable> saved_;
+  const StorageImpl* inplace_target_ = nullptr;
+};
+
+namespace detail {
+inline bool requires_grad_of(const Tensor& t) { return t.defined() && t.requires_grad(); }
+inline bool requires_grad_of(const std::optional<Tensor>& t) { return t && requires_grad_of(*t); }
+inline bool requires_grad_of(TensorList ts) {
+  for (const auto& t : ts)
+    if (requires_grad_of(t)) return true;
+  return false;
+}
+inline bool requires_grad_of(const std::vector<Tensor>& ts) { return requires_grad_of(TensorList(ts)); }
+template <typename T>
+bool requires_grad_of(const T&) {
+  return false;
+}
+
+inline void add_edges(std::vector<Edge>& e, const Tensor& t) {
+  e.push_back(t.defined() ? gradient_edge(t) : Edge());
+}
+inline void add_edges(std::vector<Edge>& e, const std::optional<Tensor>& t) {
+  e.push_back(t && t->defined() ? gradient_edge(*t) : Edge());
+}
+inline void add_edges(std::vector<Edge>& e, TensorList ts) {
+  for (const auto& t : ts) add_edges(e, t);
+}
+inline void add_edges(std::vector<Edge>& e, const std::vector<Tensor>& ts) { add_edges(e, TensorList(ts)); }
+template <typename T>
+void add_edges(std::vector<Edge>&, const T&) {}
+
+inline bool any_edge(const std::vector<Edge>& e) {
+  for (const auto& x : e)
+    if (x.is_valid()) return true;
+  return false;
+}
+
+void set_output_history(const std::shared_ptr<Node>& node, const Tensor& out, uint32_t nr);
+/// Records that the outputs of a view op (Op::is_view) view `input` (PyTorch's _base).
+void set_view_base(const Tensor& out, const Tensor& input);
+void set_view_base(const std::vector<Tensor>& outs, const Tensor& input);
+void record_anomaly(Node* node);
+
+template <typename Out>
+void connect_outputs(const std::shared_ptr<Node>& node, Out& out) {
+  if constexpr (std::is_same_v<Out, Tensor>) {
+    set_output_history(node, out, 0);
+  } else if constexpr (std::is_same_v<Out, std::vector<Tensor>>) {
+    for (size_t i = 0; i < out.size(); ++i) set_output_history(node, out[i], static_cast<uint32_t>(i));
+  } else {
+    uint32_t i = 0;
+    std::apply([&](auto&... t) { (set_output_history(node, t, i++), ...); }, out);
+  }
+}
+}  // namespace detail
+
+/// The node type apply<Op> creates: the Op object, its Ctx and the op's name.
+template <typename Op>
+struct OpNode final : Node {
+  OpNode() : ctx(this) {}
+  std::string name() const override { return Op::name; }
+  variable_list apply(variable_list&& grads) override { return op.backward(ctx, grads); }
+  void release_variables() override { ctx.release(); }
+  Op op;
+  Ctx ctx;
+};
+
+template <typename Op, typename... Args>
+auto apply(const Args&... args) {
+  if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
+    Op op;
+    Ctx ctx(nullptr);
+    return op.forward(ctx, args...);
+  }
+  auto node = make_node<OpNode<Op>>();
+  auto& edges = node->mutable_next_edges();
+  (detail::add_edges(edges, args), ...);
+  decltype(node->op.forward(node->ctx, args...)) out;
+  {
+    AutoGradMode no_grad(false);
+    out = node->op.forward(node->ctx, args...);
+  }
+  detail::connect_outputs(std::shared_ptr<Node>(node), out);
+  if constexpr (requires { Op::is_view; }) detail::set_view_base(out, std::get<0>(std::tie(args...)));
+  if (anomaly_mode_enabled()) detail::record_anomaly(node.get());
+  return out;
+}
+
+}  // namespace nabla::autograd
+
+namespace nabla::autograd {
+
+/// Checks PyTorch's rule for in-place ops on leaves and returns whether the in-place op
+/// must be recorded.
+void check_inplace(const Tensor& self);
+/// Makes self (just overwritten in place by the op that `node` records) the output of node,
+/// rebasing the history of its base when self is a view (Note [In-place on views]).
+void rebase_history(Tensor& self, const std::shared_ptr<Node>& node);
+/// Writes src (same shape as dst after broadcasting) into dst's memory and bumps its version.
+void write_inplace_result(Tensor& dst, const Tensor& src);
+
+/// In-place form of an op: self.op_(args...) computes op(self, args...) and writes it into
+/// self, which becomes the op's output in the graph.
+template <typename Op, typename... Args>
+Tensor& apply_inplace(Tensor& self, const Args&... args) {
+  check_inplace(self);
+  bool record = GradMode::is_enabled() &&
+                (detail::requires_grad_of(self) || (detail::requires_grad_of(args) || ...));
+  if (!record) {
+    Op op;
+    Ctx ctx(nullptr);
+    Tensor r = op.forward(ctx, self, args...);
+    write_inplace_result(self, r);
+    return self;
+  }
+  auto node = make_node<OpNode<Op>>();
+  auto& edges = node->mutable_next_edges();
+  detail::add_edges(edges, self);
+  (detail::add_edges(edges, args), ...);
+  node->ctx.set_inplace_target(self.impl()->storage().get());
+  Tensor r;
+  {
+    AutoGradMode no_grad(false);
+    r = node->op.forward(node->ctx, self, args...);
+    write_inplace_result(self, r);
+  }
+  rebase_history(self, node);
+  if (anomaly_mode_enabled()) detail::record_anomaly(node.get());
+  return self;
+}
+
+}  // namespace nabla::autograd

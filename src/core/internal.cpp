@@ -1,0 +1,87 @@
+#include "core/internal.h"
+
+#include <sstream>
+
+namespace nabla::core {
+
+int64_t wrap_dim(int64_t dim, int64_t ndim) {
+  int64_t n = ndim == 0 ? 1 : ndim;
+  NABLA_CHECK(dim >= -n && dim < n, "Dimension out of range (expected to be in range of [", -n, ", ",
+              n - 1, "], but got ", dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+DimVector wrap_dims(IntArrayRef dims, int64_t ndim) {
+  DimVector out;
+  uint64_t seen = 0;
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, ndim);
+    NABLA_CHECK(!(seen & (1ULL << w)), "dim ", w, " appears multiple times in the list of dims");
+    seen |= 1ULL << w;
+    out.push_back(w);
+  }
+  return out;
+}
+
+DimVector broadcast_shape(IntArrayRef a, IntArrayRef b) {
+  size_t n = std::max(a.size(), b.size());
+  DimVector out(n);
+  for (size_t i = 0; i < n; ++i) {
+    // i counts from the right; PyTorch reports the dim index counted from the left of the result.
+    int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    NABLA_CHECK(da == db || da == 1 || db == 1, "The size of tensor a (", da,
+                ") must match the size of tensor b (", db, ") at non-singleton dimension ", n - 1 - i);
+    out[n - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+// Note [Type promotion]
+// PyTorch ranks operands in three groups: tensors with dims, 0-dim tensors, and Python
+// scalars. The result's category (bool < integral < floating) is the highest of all operands;
+// within that category, the dtype comes from the highest group that reaches it: dimensioned
+// tensors first, then 0-dim tensors, then the scalar's default (int64 / default float dtype).
+// So int32 tensor + 5 → int32, int32 tensor + 2.5 → float32, float32 tensor + float64 0-dim → float32.
+namespace {
+int category(ScalarType t) { return t == kBool ? 0 : isFloatingType(t) ? 2 : 1; }
+
+struct Promoter {
+  std::optional<ScalarType> dimmed, zerodim, wrapped;
+  void add(ScalarType t, int group) {
+    auto& slot = group == 0 ? dimmed : group == 1 ? zerodim : wrapped;
+    slot = slot ? promoteTypes(*slot, t) : t;
+  }
+  ScalarType result() const {
+    int cat = 0;
+    for (auto& s : {dimmed, zerodim, wrapped})
+      if (s) cat = std::max(cat, category(*s));
+    for (auto& s : {dimmed, zerodim})
+      if (s && category(*s) == cat) return *s;
+    // Only a scalar reaches this category.
+    if (cat == 2) return TensorOptions::default_dtype();
+    return *wrapped;
+  }
+};
+}  // namespace
+
+ScalarType result_type(std::initializer_list<const Tensor*> operands) {
+  Promoter p;
+  for (const Tensor* t : operands) p.add(t->scalar_type(), t->dim() == 0 ? 1 : 0);
+  return p.result();
+}
+
+ScalarType result_type_scalar(const Tensor& t, const Scalar& s) {
+  Promoter p;
+  p.add(t.scalar_type(), t.dim() == 0 ? 1 : 0);
+  p.add(s.type(), 2);
+  return p.result();
+}
+
+std::string shape_str(IntArrayRef s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+}  // namespace nabla::core
