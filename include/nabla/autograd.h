@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nabla/autograd/grad_mode.h"
+#include "nabla/autograd/gradcheck.h"
 #include "nabla/autograd/meta.h"
 #include "nabla/autograd/node.h"
 #include "nabla/tensor.h"

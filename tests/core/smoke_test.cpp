@@ -20,3 +20,11 @@ TEST(Smoke, BackwardOfMulSum) {
   EXPECT_SAME(w.grad(), ref.tensor(2));
   EXPECT_EQ(y.grad_fn()->name(), "SumBackward0");
 }
+
+TEST(Smoke, GradcheckArithmeticWithBroadcastAndTranspose) {
+  auto a = nabla::testing::sample({2, 3}, kDouble, 5).requires_grad_();
+  auto b = nabla::testing::sample_positive({3, 1}, kDouble, 6).requires_grad_();
+  auto fn = [](const autograd::variable_list& in) { return (in[0] * in[1].t() - in[0] / in[1].t()).sum(1); };
+  EXPECT_TRUE(autograd::gradcheck(fn, {a, b}));
+  EXPECT_TRUE(autograd::gradgradcheck(fn, {a, b}));
+}
