@@ -27,7 +27,7 @@ T chain(const T& x0, const T& a, const T& b) {
 void nabla_chain(benchmark::State& s) {
   nabla::set_num_threads(1);
   auto a = nabla::full({1}, 1.0001), b = nabla::full({1}, 0.0001);
-  auto x = nabla::ones({1}, nabla::requires_grad());
+  auto x = nabla::ones({1}, nabla::dtype(nabla::kFloat).requires_grad(true));
   for (auto _ : s) {
     chain(x, a, b).backward();
     benchmark::DoNotOptimize(x.grad().data_ptr());

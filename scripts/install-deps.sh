@@ -12,6 +12,8 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++
   python3 python3-numpy python3-torch libtorch-dev
+  # graph pictures (nabla::viz renders with Graphviz's dot) and the test of their HTML page
+  graphviz chromium
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "nabla/autograd/function.h"
 #include "nabla/autograd/grad_mode.h"
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/autograd/meta.h"

@@ -38,12 +38,8 @@ Tensor from_blob(void* data, IntArrayRef sizes, std::function<void(void*)> delet
 /// A 0-dim tensor holding one value (dtype from the Scalar unless given).
 Tensor scalar_tensor(const Scalar& s, TensorOptions options = {});
 
-// tensor({...}): nested initializer lists, dtype inferred like PyTorch (floats → float32,
-// ints → int64, bools → bool).
-namespace detail {
-struct ListValue;
-Tensor tensor_from_nested(const ListValue& v, TensorOptions options);
-}  // namespace detail
+// tensor({...}): nested initializer lists, dtype inferred like PyTorch (floats → the default
+// dtype, ints → int64, bools → bool; mixed lists promote: {1, 2.5} is float32).
 
 /// A nested initializer list of numbers, as accepted by nabla::tensor.
 class TensorDataContainer {
@@ -65,6 +61,8 @@ class TensorDataContainer {
   bool is_scalar() const { return !is_list_; }
   DimVector sizes() const;
   ScalarType inferred_dtype() const;
+  /// The list as libtorch prints it in messages: {{1, 2}, {3, 4}}.
+  std::string repr() const;
   /// Writes the values, row-major, converted to `dtype`, into `out`.
   void fill(void* out, ScalarType dtype) const;
 
@@ -81,13 +79,27 @@ Tensor rand(IntArrayRef size, TensorOptions options = {});
 Tensor rand(IntArrayRef size, Generator& gen, TensorOptions options = {});
 Tensor randn(IntArrayRef size, TensorOptions options = {});
 Tensor randn(IntArrayRef size, Generator& gen, TensorOptions options = {});
+/// Integers from [low, high) (int64 unless a dtype is given): randint(0, 10, {3}).
 Tensor randint(int64_t high, IntArrayRef size, TensorOptions options = {});
+Tensor randint(int64_t high, IntArrayRef size, Generator& gen, TensorOptions options = {});
 Tensor randint(int64_t low, int64_t high, IntArrayRef size, TensorOptions options = {});
 Tensor randint(int64_t low, int64_t high, IntArrayRef size, Generator& gen, TensorOptions options = {});
+/// A random permutation of 0..n-1 (int64 unless a dtype is given).
 Tensor randperm(int64_t n, TensorOptions options = {});
 Tensor randperm(int64_t n, Generator& gen, TensorOptions options = {});
 Tensor normal(double mean, double std, IntArrayRef size, TensorOptions options = {});
-Tensor normal(const Tensor& mean, const Tensor& std);
+Tensor normal(double mean, double std, IntArrayRef size, Generator& gen, TensorOptions options = {});
+/// Normal samples with elementwise mean and std (broadcast together); gradients are zero.
+Tensor normal(const Tensor& mean, const Tensor& std, std::optional<Generator> generator = std::nullopt);
+Tensor normal(const Tensor& mean, double std, std::optional<Generator> generator = std::nullopt);
+Tensor normal(double mean, const Tensor& std, std::optional<Generator> generator = std::nullopt);
+/// 1 or 0 per element, the elements of p being the probabilities (torch.bernoulli(p)).
+Tensor bernoulli(const Tensor& p, std::optional<Generator> generator = std::nullopt);
+/// 1 or 0 per element with probability p, shaped like t (torch.bernoulli(t, p)).
+Tensor bernoulli(const Tensor& t, double p, std::optional<Generator> generator = std::nullopt);
+/// Indices sampled from the rows of p (1-D or 2-D, unnormalised probabilities).
+Tensor multinomial(const Tensor& p, int64_t num_samples, bool replacement = false,
+                   std::optional<Generator> generator = std::nullopt);
 
 // ---- elementwise --------------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
@@ -159,6 +171,11 @@ Tensor logical_and(const Tensor& a, const Tensor& b);
 Tensor logical_or(const Tensor& a, const Tensor& b);
 Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& a);
+/// Bitwise ops on integer tensors, logical on bool tensors (the operators & | ^ ~).
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor bitwise_not(const Tensor& a);
 /// Elements of a where condition is true, of b elsewhere (broadcast together).
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b);

@@ -12,4 +12,5 @@
 #include "nabla/storage.h"
 #include "nabla/tensor.h"
 #include "nabla/tensor_options.h"
+#include "nabla/viz.h"
 #include "nabla/warning.h"

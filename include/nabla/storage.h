@@ -40,6 +40,8 @@ int64_t allocated_bytes();
 /// The largest value allocated_bytes() has had since the last reset_peak().
 int64_t peak_allocated_bytes();
 void reset_peak();
+/// Returns the cached free blocks to the system (see Note [Block cache] in storage.cpp).
+void empty_cache();
 }  // namespace memory
 
 }  // namespace nabla

@@ -8,11 +8,13 @@
 #include <ostream>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/array_ref.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
+#include "nabla/generator.h"
 #include "nabla/scalar.h"
 #include "nabla/tensor_impl.h"
 #include "nabla/tensor_options.h"
@@ -86,10 +88,21 @@ class Tensor {
   Tensor& detach_();
   void retain_grad() const;
   bool retains_grad() const;
-  /// hook(grad) runs when the gradient of this tensor is computed; returning a defined
-  /// tensor replaces the gradient. Returns a handle for remove_hook.
-  unsigned register_hook(std::function<Tensor(const Tensor&)> hook) const;
-  unsigned register_hook(std::function<void(const Tensor&)> hook) const;
+  /// hook(grad) runs when the gradient of this tensor is computed; a hook returning a tensor
+  /// replaces the gradient (an undefined one keeps it), a hook returning void only looks.
+  /// Returns a handle for remove_hook.
+  ///   x.register_hook([](const nabla::Tensor& g) { return g * 2; });
+  template <typename F>
+  unsigned register_hook(F&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>) {
+      return add_hook([h = std::forward<F>(hook)](const Tensor& g) mutable {
+        h(g);
+        return Tensor();
+      });
+    } else {
+      return add_hook(std::function<Tensor(const Tensor&)>(std::forward<F>(hook)));
+    }
+  }
   void remove_hook(unsigned handle) const;
   /// Name shown for this tensor in graph pictures (nabla::viz).
   Tensor& set_name(const std::string& name);
@@ -106,6 +119,31 @@ class Tensor {
   Tensor& zero_();
   Tensor toType(ScalarType t) const { return to(t); }
   Tensor type_as(const Tensor& other) const { return to(other.scalar_type()); }
+
+  // ---- random fills (Note [PyTorch-compatible random streams]) ----------------------------
+  /// Fills with uniform samples from [from, to): x.uniform_(-1, 1).
+  Tensor& uniform_(double from = 0, double to = 1, std::optional<Generator> generator = std::nullopt);
+  /// Fills with normal samples: x.normal_(0, 0.02).
+  Tensor& normal_(double mean = 0, double std = 1, std::optional<Generator> generator = std::nullopt);
+  /// Fills with 1 (probability p) or 0.
+  Tensor& bernoulli_(double p = 0.5, std::optional<Generator> generator = std::nullopt);
+  /// Fills with 1 or 0, element i with probability p[i] (p broadcasts to this shape).
+  Tensor& bernoulli_(const Tensor& p, std::optional<Generator> generator = std::nullopt);
+  /// Fills with exponential samples of rate lambd.
+  Tensor& exponential_(double lambd = 1, std::optional<Generator> generator = std::nullopt);
+  /// Fills with integers from [from, to); without `to`, up to the dtype's largest integer.
+  Tensor& random_(int64_t from, std::optional<int64_t> to, std::optional<Generator> generator = std::nullopt);
+  /// Fills with integers from [0, to).
+  Tensor& random_(int64_t to, std::optional<Generator> generator = std::nullopt);
+  /// Fills with integers from [0, 2^mantissa] (floats) or over the dtype's non-negative range.
+  Tensor& random_(std::optional<Generator> generator = std::nullopt);
+  /// 1 or 0 per element, with this tensor's values as probabilities (torch.bernoulli).
+  Tensor bernoulli(std::optional<Generator> generator = std::nullopt) const;
+  /// 1 or 0 per element with probability p, shaped like this tensor.
+  Tensor bernoulli(double p, std::optional<Generator> generator = std::nullopt) const;
+  /// Indices sampled from each row's (unnormalised) probabilities: p.multinomial(2).
+  Tensor multinomial(int64_t num_samples, bool replacement = false,
+                     std::optional<Generator> generator = std::nullopt) const;
 
   // ---- indexing ---------------------------------------------------------------------------
   Tensor operator[](int64_t index) const;
@@ -318,6 +356,7 @@ class Tensor {
   Tensor& operator/=(const Scalar& o) { return div_(o); }
 
  private:
+  unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
   TensorImpl* checked() const {
     NABLA_CHECK(impl_, "Expected a proper Tensor but got None (or an undefined Tensor in C++)");
     return impl_.get();

@@ -1,52 +1,43 @@
 // The backward engine: dependency counting over the graph reachable from the roots, input
 // buffers that sum gradients arriving on several paths, and a ready stack — no recursion, so
 // graphs of any depth run in constant stack space.
-#include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "nabla/autograd.h"
 #include "nabla/functions.h"
+#include "nabla/warning.h"
 
 namespace nabla::autograd {
 
 namespace {
 
 thread_local bool t_anomaly = false;
-
-// The node the engine starts from: it passes the root gradients along the root edges.
-struct GraphRoot final : Node {
-  GraphRoot(std::vector<Edge> edges, variable_list grads) : grads_(std::move(grads)) {
-    next_edges_ = std::move(edges);
-  }
-  std::string name() const override { return "GraphRoot"; }
-  variable_list apply(variable_list&&) override { return grads_; }
-
- private:
-  variable_list grads_;
-};
+std::atomic<uint64_t> g_task_id{0};
+thread_local int t_depth = 0;
 
 // Note [Gradients are summed to the input's shape]
 // A backward formula may return a gradient in the broadcast shape of the op (e.g. a + b with
 // a: [3, 1], b: [4]); each node records the shape and dtype of the tensors its forward op
 // produced, and the engine reduces every gradient to the receiving input's shape (summing
 // the broadcast dims) and dtype before buffering it. Backward formulas never reduce.
-Tensor sum_to_shape(const Tensor& g, IntArrayRef shape) {
-  if (g.sizes() == shape) return g;
+Tensor sum_to_shape(const Tensor& g, IntArrayRef shape, Node* fn, size_t i) {
+  auto invalid = [&] {
+    return Error(nabla::detail::str("Function ", fn->name(), " returned an invalid gradient at index ", i,
+                                    " - got ", g.sizes(), " but expected shape compatible with ", shape));
+  };
   int64_t lead = g.dim() - static_cast<int64_t>(shape.size());
-  NABLA_CHECK(lead >= 0, "invalid gradient: got ", g.sizes(), " but expected shape compatible with ", shape);
+  if (lead < 0) throw invalid();
   DimVector dims;
-  for (int64_t i = 0; i < lead; ++i) dims.push_back(i);
-  for (size_t i = 0; i < shape.size(); ++i) {
-    int64_t gs = g.size(lead + static_cast<int64_t>(i));
-    if (shape[i] == 1 && gs != 1) {
-      dims.push_back(lead + static_cast<int64_t>(i));
-    } else {
-      NABLA_CHECK(shape[i] == gs, "invalid gradient: got ", g.sizes(),
-                  " but expected shape compatible with ", shape);
+  for (int64_t d = 0; d < lead; ++d) dims.push_back(d);
+  for (size_t d = 0; d < shape.size(); ++d) {
+    int64_t gs = g.size(lead + static_cast<int64_t>(d));
+    if (shape[d] == 1 && gs != 1) {
+      dims.push_back(lead + static_cast<int64_t>(d));
+    } else if (shape[d] != gs) {
+      throw invalid();
     }
   }
   Tensor r = dims.empty() ? g : g.sum(dims, /*keepdim=*/true);
@@ -65,160 +56,218 @@ void check_nan(Node* n, const variable_list& outputs) {
       for (int64_t k = 0; k < c.numel() && !bad; ++k) bad = std::isnan(p[k]);
     }
     if (bad) {
-      throw Error(nabla::detail::str("Function '", n->name(), "' returned nan values in its ", i,
-                              "th output. ", n->anomaly_trace()));
+      throw Error(nabla::detail::str("Function '", n->name(), "' returned nan values in its ", i, "th output. ",
+                                     n->anomaly_trace()));
     }
   }
 }
+
+// What one backward run knows about a node of the graph.
+struct Slot {
+  Node* fn = nullptr;
+  int32_t deps = 0;     // edges from nodes of this run not yet executed
+  bool needed = true;   // must run for the requested gradients
+  bool target = false;  // its gradient is captured (grad()) or accumulated (backward(inputs))
+  variable_list buffer;  // incoming gradients, summed
+};
+
+// Note [Engine bookkeeping]
+// Each run numbers the nodes it reaches in the node itself (engine_task, engine_slot), so that
+// finding a node's dependency count and input buffer is an array access. A backward started
+// while another runs on this thread (from a hook or a custom Function) saves the numbers it
+// overwrites and restores them when it ends.
+class GraphTask {
+ public:
+  GraphTask() : id_(g_task_id.fetch_add(1, std::memory_order_relaxed) + 1) { ++t_depth; }
+  ~GraphTask() {
+    --t_depth;
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      it->fn->engine_task = it->task;
+      it->fn->engine_slot = it->slot;
+    }
+  }
+  GraphTask(const GraphTask&) = delete;
+  GraphTask& operator=(const GraphTask&) = delete;
+
+  Slot* find(Node* fn) { return fn->engine_task == id_ ? &slots_[fn->engine_slot] : nullptr; }
+  uint32_t add(Node* fn) {
+    if (t_depth > 1) saved_.push_back({fn, fn->engine_task, fn->engine_slot});
+    fn->engine_task = id_;
+    fn->engine_slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slots_.back().fn = fn;
+    return fn->engine_slot;
+  }
+  std::vector<Slot>& slots() { return slots_; }
+
+ private:
+  struct Saved {
+    Node* fn;
+    uint64_t task;
+    uint32_t slot;
+  };
+  uint64_t id_;
+  std::vector<Slot> slots_;
+  std::vector<Saved> saved_;
+};
 
 struct Target {
   Node* fn;
   uint32_t nr;
 };
 
-// Which nodes must run for the gradients at `targets` to be complete: a node runs when one of
-// its next edges leads to a target node or to a node that runs. Iterative post-order DFS.
-std::unordered_set<Node*> needed_nodes(Node* root, const std::unordered_set<Node*>& target_nodes) {
-  std::unordered_set<Node*> needed, visited;
+enum class Mode { kAccumulate, kCapture };
+
+// Visits the graph below `roots` (iterative DFS): one slot per node, dependency counts, and
+// with targets, which nodes are needed: a node is needed when one of its edges leads to a
+// target (accumulating: or it is a target itself) or to a needed node.
+void discover(GraphTask& task, const std::vector<Edge>& roots, const std::vector<Target>& targets, Mode mode) {
+  const bool filtered = !targets.empty();
   struct Frame {
-    Node* n;
+    uint32_t slot;
     size_t next;
   };
-  std::vector<Frame> stack{{root, 0}};
-  visited.insert(root);
+  std::vector<Frame> stack;
+  auto visit = [&](Node* c) {
+    if (Slot* s = task.find(c)) {
+      ++s->deps;
+      return;
+    }
+    uint32_t k = task.add(c);
+    Slot& s = task.slots()[k];
+    s.deps = 1;
+    for (const auto& t : targets) s.target = s.target || t.fn == c;
+    stack.push_back({k, 0});
+  };
+  for (const Edge& e : roots)
+    if (e.function) visit(e.function.get());
   while (!stack.empty()) {
     Frame& f = stack.back();
-    if (f.next < f.n->num_outputs()) {
-      const Edge& e = f.n->next_edge(f.next++);
-      Node* c = e.function.get();
-      if (c && visited.insert(c).second) stack.push_back({c, 0});
+    Node* n = task.slots()[f.slot].fn;
+    if (f.next < n->num_outputs()) {
+      Node* c = n->next_edge(f.next++).function.get();
+      if (c) visit(c);
       continue;
     }
-    Node* n = f.n;
+    uint32_t k = f.slot;
     stack.pop_back();
+    if (!filtered) continue;
+    Slot& s = task.slots()[k];
+    bool needed = s.target && mode == Mode::kAccumulate;
     for (const Edge& e : n->next_edges()) {
-      Node* c = e.function.get();
-      if (c && (target_nodes.count(c) || needed.count(c))) {
-        needed.insert(n);
-        break;
-      }
+      if (!e.function || needed) continue;
+      Slot& c = *task.find(e.function.get());
+      needed = c.target || c.needed;
     }
+    s.needed = needed;
   }
-  return needed;
 }
 
-// Runs the graph from `root`. `targets` (may be empty) are the inputs whose gradients are
-// captured and returned; with `accumulate`, AccumulateGrad nodes run (only those among the
-// targets when targets are given) and nothing is captured.
-variable_list execute(GraphRoot& root, bool keep_graph, bool create_graph, const std::vector<Target>& targets,
-                      bool accumulate) {
-  // Dependencies: how many edges from reachable nodes lead into each node.
-  std::unordered_map<Node*, int> deps;
-  {
-    std::unordered_set<Node*> seen{&root};
-    std::vector<Node*> stack{&root};
-    while (!stack.empty()) {
-      Node* n = stack.back();
-      stack.pop_back();
-      for (const Edge& e : n->next_edges()) {
-        Node* c = e.function.get();
-        if (!c) continue;
-        ++deps[c];
-        if (seen.insert(c).second) stack.push_back(c);
-      }
-    }
-  }
-  std::unordered_set<Node*> target_nodes;
-  for (const auto& t : targets) target_nodes.insert(t.fn);
-  const bool filtered = !targets.empty();
-  std::unordered_set<Node*> needed;
-  if (filtered) needed = needed_nodes(&root, target_nodes);
+// Input buffers whose apply has run, kept for reuse by later nodes of the run.
+using SpareBuffers = std::vector<variable_list>;
 
-  variable_list captured(accumulate ? 0 : targets.size());
-  std::unordered_map<Node*, variable_list> buffers;
-  std::vector<Node*> ready{&root};
-  AutoGradMode mode(create_graph);
+void deliver(Slot& slot, uint32_t input_nr, Tensor g, SpareBuffers& spare) {
+  Node* fn = slot.fn;
+  const InputMetadata& meta = fn->input_metadata(input_nr);
+  if (g.sizes() != meta.shape.ref()) g = sum_to_shape(g, meta.shape, fn, input_nr);
+  if (g.scalar_type() != meta.dtype) g = g.to(meta.dtype);
+  auto& buf = slot.buffer;
+  if (buf.empty()) {
+    if (!spare.empty()) {
+      buf = std::move(spare.back());
+      spare.pop_back();
+    }
+    buf.resize(fn->num_inputs());
+  }
+  Tensor& s = buf[input_nr];
+  s = s.defined() ? s + g : std::move(g);
+}
+
+// Runs the graph below `roots`. In capture mode the gradients arriving at `targets` are
+// returned (before the targets' hooks run, as PyTorch's autograd.grad) and AccumulateGrad
+// nodes do not run; in accumulate mode only the needed nodes run when targets are given.
+variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, bool keep_graph,
+                      bool create_graph, const std::vector<Target>& targets, Mode mode) {
+  GraphTask task;
+  discover(task, roots, targets, mode);
+  AutoGradMode grad_mode(create_graph);
+  const bool anomaly = t_anomaly;
+  variable_list captured(mode == Mode::kCapture ? targets.size() : 0);
+  std::vector<uint32_t> ready;
+  SpareBuffers spare;
+
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Edge& e = roots[i];
+    if (!e.function) continue;
+    Slot& s = *task.find(e.function.get());
+    deliver(s, e.input_nr, std::move(root_grads[i]), spare);
+    if (--s.deps == 0) ready.push_back(e.function->engine_slot);
+  }
 
   while (!ready.empty()) {
-    Node* n = ready.back();
+    uint32_t k = ready.back();
     ready.pop_back();
-    variable_list inputs;
-    if (n != &root) {
-      auto it = buffers.find(n);
-      if (it != buffers.end()) {
-        inputs = std::move(it->second);
-        buffers.erase(it);
-      }
-      inputs.resize(n->num_inputs());
-      n->call_pre_hooks(inputs);
+    Slot& slot = task.slots()[k];
+    Node* fn = slot.fn;
+    variable_list inputs = std::move(slot.buffer);
+    inputs.resize(fn->num_inputs());
+    if (slot.target && mode == Mode::kCapture) {
+      for (size_t i = 0; i < targets.size(); ++i)
+        if (targets[i].fn == fn) captured[i] = inputs[targets[i].nr];
     }
-    bool run;
-    if (!filtered) {
-      run = true;
-    } else if (target_nodes.count(n)) {
-      if (!accumulate) {
-        for (size_t i = 0; i < targets.size(); ++i)
-          if (targets[i].fn == n) captured[i] = inputs[targets[i].nr];
-      }
-      run = needed.count(n) > 0 || accumulate;
-    } else {
-      run = needed.count(n) > 0 || n == &root;
-    }
-    bool is_accumulate = dynamic_cast<AccumulateGrad*>(n) != nullptr;
-    if (!run || (is_accumulate && !accumulate)) continue;
+    if (!slot.needed || (mode == Mode::kCapture && fn->is_accumulate_grad())) continue;
 
+    fn->call_pre_hooks(inputs);
     // A node that received no gradient at all passes none on (its children still count it).
-    bool any = n == &root;
+    bool any = false;
     for (const auto& g : inputs) any = any || g.defined();
     variable_list outputs;
     if (any) {
-      outputs = n->apply(std::move(inputs));
-      if (!keep_graph) n->release_variables();
-      if (AnomalyMode::is_enabled()) check_nan(n, outputs);
-      NABLA_CHECK(outputs.size() == n->num_outputs() || outputs.empty(), "Function ", n->name(),
-                  " returned an incorrect number of gradients (expected ", n->num_outputs(), ", got ",
-                  outputs.size(), ")");
+      outputs = fn->apply(std::move(inputs));
+      // apply takes the vector by reference: whatever it left of it is reused.
+      if (inputs.capacity() > 0) {
+        inputs.clear();
+        spare.push_back(std::move(inputs));
+      }
+      if (!keep_graph) fn->release_variables();
+      if (anomaly) check_nan(fn, outputs);
+      NABLA_CHECK(outputs.size() == fn->num_outputs() || outputs.empty(), "Function ", fn->name(),
+                  " returned an invalid number of gradients - expected ", fn->num_outputs(), ", but got ",
+                  outputs.size());
     }
-
-    for (size_t i = 0; i < n->num_outputs(); ++i) {
-      const Edge& e = n->next_edge(i);
+    for (size_t i = 0; i < fn->num_outputs(); ++i) {
+      const Edge& e = fn->next_edge(i);
       Node* c = e.function.get();
       if (!c) continue;
-      if (i < outputs.size() && outputs[i].defined()) {
-        Tensor g = std::move(outputs[i]);
-        const InputMetadata& meta = c->input_metadata(e.input_nr);
-        if (g.sizes() != meta.shape.ref()) g = sum_to_shape(g, meta.shape);
-        if (g.scalar_type() != meta.dtype) g = g.to(meta.dtype);
-        auto& buf = buffers[c];
-        if (buf.size() < c->num_inputs()) buf.resize(c->num_inputs());
-        Tensor& slot = buf[e.input_nr];
-        slot = slot.defined() ? slot + g : std::move(g);
+      Slot& cs = task.slots()[c->engine_slot];
+      if (i < outputs.size() && outputs[i].defined() && (cs.needed || cs.target)) {
+        deliver(cs, e.input_nr, std::move(outputs[i]), spare);
       }
-      if (--deps[c] == 0) ready.push_back(c);
+      if (--cs.deps == 0) ready.push_back(c->engine_slot);
     }
   }
   return captured;
 }
 
-Edge root_edge(const Tensor& t, size_t i) {
-  NABLA_CHECK(t.requires_grad(), "element ", i, " of tensors does not require grad and does not have a grad_fn");
-  return gradient_edge(t);
-}
-
 void make_roots(const variable_list& outputs, const variable_list& grad_outputs, std::vector<Edge>& edges,
                 variable_list& grads) {
-  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "grad_tensors has ",
-              grad_outputs.size(), " elements but tensors has ", outputs.size());
+  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", outputs.size(),
+              " tensors and ", grad_outputs.size(), " gradients");
+  edges.reserve(outputs.size());
+  grads.reserve(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
-    edges.push_back(root_edge(out, i));
+    NABLA_CHECK(out.requires_grad(), "element ", i,
+                " of tensors does not require grad and does not have a grad_fn");
+    edges.push_back(gradient_edge(out));
     Tensor g = grad_outputs.empty() ? Tensor() : grad_outputs[i];
     if (!g.defined()) {
       NABLA_CHECK(out.numel() == 1, "grad can be implicitly created only for scalar outputs");
       g = ones_like(out);
     } else {
-      NABLA_CHECK(g.sizes() == out.sizes(), "Mismatch in shape: grad_output[", i, "] has a shape of torch.Size(",
-                  g.sizes(), ") and output[", i, "] has a shape of torch.Size(", out.sizes(), ").");
+      NABLA_CHECK(g.sizes() == out.sizes(), "Mismatch in shape: grad_output[", i,
+                  "] has a shape of torch.Size(", g.sizes(), ") and output[", i, "] has a shape of torch.Size(",
+                  out.sizes(), ").");
     }
     grads.push_back(std::move(g));
   }
@@ -238,7 +287,7 @@ void record_anomaly(Node* node) {
   auto pos = name.find("Backward");
   std::string op = pos == std::string::npos ? name : name.substr(0, pos);
   node->set_anomaly_trace(nabla::detail::str("Error detected in ", name, ", created by the forward op '", op,
-                                      "' (sequence number ", node->sequence_nr(), ")."));
+                                             "' (sequence number ", node->sequence_nr(), ")."));
 }
 }  // namespace detail
 
@@ -248,15 +297,22 @@ void backward(const variable_list& tensors, const variable_list& grad_tensors, s
   variable_list grads;
   make_roots(tensors, grad_tensors, edges, grads);
   std::vector<Target> targets;
+  std::vector<Edge> keep;  // holds the inputs' nodes alive during the run
   for (const auto& in : inputs) {
-    NABLA_CHECK(in.requires_grad(), "One of the differentiated Tensors does not require grad");
+    // As PyTorch: a non-leaf input keeps its gradient through retain_grad().
+    if (!in.is_leaf() || !in.requires_grad()) in.retain_grad();
     Edge e = gradient_edge(in);
-    NABLA_CHECK(in.is_leaf(), "backward(inputs=...) with a non-leaf tensor is not supported; "
-                              "call retain_grad() on it and backward without inputs");
     targets.push_back({e.function.get(), e.input_nr});
+    keep.push_back(std::move(e));
   }
-  GraphRoot root(std::move(edges), std::move(grads));
-  execute(root, retain_graph.value_or(create_graph), create_graph, targets, /*accumulate=*/true);
+  if (create_graph) {
+    warn(
+        "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+        "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+        "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+        "to None after use to break the cycle and avoid the leak.");
+  }
+  execute(edges, std::move(grads), retain_graph.value_or(create_graph), create_graph, targets, Mode::kAccumulate);
 }
 
 variable_list grad(const variable_list& outputs, const variable_list& inputs, const variable_list& grad_outputs,
@@ -272,8 +328,9 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs, co
     targets.push_back({e.function.get(), e.input_nr});
     keep.push_back(std::move(e));
   }
-  GraphRoot root(std::move(edges), std::move(grads));
-  variable_list result = execute(root, retain_graph.value_or(create_graph), create_graph, targets, false);
+  NABLA_CHECK(!inputs.empty(), "grad requires non-empty inputs.");
+  variable_list result =
+      execute(edges, std::move(grads), retain_graph.value_or(create_graph), create_graph, targets, Mode::kCapture);
   for (size_t i = 0; i < result.size(); ++i) {
     NABLA_CHECK(result[i].defined() || allow_unused,
                 "One of the differentiated Tensors appears to not have been used in the graph. Set "

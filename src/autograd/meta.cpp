@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "autograd/op.h"
+#include "autograd/view.h"
 #include "core/internal.h"
 #include "nabla/autograd.h"
 #include "nabla/warning.h"
@@ -20,10 +21,15 @@ unsigned next_hook_id() {
   return id.fetch_add(1, std::memory_order_relaxed);
 }
 
+const std::shared_ptr<Node>& current_grad_fn(const Tensor& t, AutogradMeta* meta) {
+  if (meta->base.defined()) refresh_view_grad_fn(t, *meta);
+  return meta->grad_fn;
+}
+
 Edge gradient_edge(const Tensor& t) {
   auto* meta = t.impl()->autograd_meta();
   if (!meta) return Edge();
-  if (meta->grad_fn) return Edge(meta->grad_fn, meta->output_nr);
+  if (const auto& fn = current_grad_fn(t, meta)) return Edge(fn, meta->output_nr);
   if (meta->requires_grad) return Edge(grad_accumulator(t), 0);
   return Edge();
 }
@@ -41,6 +47,7 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t outp
   meta.grad_fn = fn;
   meta.output_nr = output_nr;
   meta.requires_grad = false;  // implied by grad_fn
+  if (meta.base.defined()) meta.view_version = t._version();
 }
 
 namespace detail {
@@ -54,10 +61,11 @@ void set_output_history(const std::shared_ptr<Node>& node, const Tensor& out, ui
   set_history(out, node, nr);
 }
 void set_view_base(const Tensor& out, const Tensor& input) {
-  if (!out.defined()) return;
+  if (!out.defined() || !input.defined()) return;
   auto* im = input.impl()->autograd_meta();
-  Tensor base = im && im->base.defined() ? im->base : input;
-  out.impl()->ensure_autograd_meta().base = base;
+  auto& meta = out.impl()->ensure_autograd_meta();
+  meta.base = im && im->base.defined() ? im->base : input;
+  meta.view_version = out._version();
 }
 void set_view_base(const std::vector<Tensor>& outs, const Tensor& input) {
   for (const auto& o : outs) set_view_base(o, input);
@@ -76,22 +84,37 @@ void check_inplace(const Tensor& self) {
   if (!GradMode::is_enabled()) return;
   auto* meta = self.impl()->autograd_meta();
   if (!meta) return;
-  NABLA_CHECK(!(meta->requires_grad && !meta->grad_fn),
-              "a leaf Variable that requires grad is being used in an in-place operation.");
   if (meta->base.defined()) {
     auto* bm = meta->base.impl()->autograd_meta();
     NABLA_CHECK(!(bm && bm->requires_grad && !bm->grad_fn),
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.");
   }
+  NABLA_CHECK(!(meta->requires_grad && !current_grad_fn(self, meta)),
+              "a leaf Variable that requires grad is being used in an in-place operation.");
 }
 
 }  // namespace autograd
 
 // ---- Tensor's autograd methods --------------------------------------------------------------
 
+namespace {
+const std::shared_ptr<autograd::Node>& grad_fn_of(const Tensor& t, AutogradMeta* meta) {
+  return autograd::current_grad_fn(t, meta);
+}
+
+// The hook retain_grad() installs: keeps (a copy of) the gradient in the tensor's cell, as
+// PyTorch's retain_grad hook does — cloned the first time, summed afterwards.
+std::function<Tensor(const Tensor&)> retain_hook(std::shared_ptr<Tensor> cell) {
+  return [cell = std::move(cell)](const Tensor& g) {
+    *cell = cell->defined() ? *cell + g : g.clone();
+    return Tensor();
+  };
+}
+}  // namespace
+
 bool Tensor::requires_grad() const {
   auto* meta = checked()->autograd_meta();
-  return meta && (meta->requires_grad || meta->grad_fn);
+  return meta && (meta->requires_grad || grad_fn_of(*this, meta));
 }
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
@@ -99,7 +122,7 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   NABLA_CHECK(!requires_grad || isFloatingType(impl->dtype()),
               "only Tensors of floating point dtype can require gradients");
   auto* meta = impl->autograd_meta();
-  if (meta && meta->grad_fn) {
+  if (meta && grad_fn_of(*this, meta)) {
     NABLA_CHECK(requires_grad,
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
@@ -115,34 +138,35 @@ const Tensor& Tensor::grad() const {
   static const Tensor undefined;
   auto* meta = checked()->autograd_meta();
   if (!meta) return undefined;
-  if (meta->grad_fn) {
-    if (meta->retained_grad) return *meta->retained_grad;
+  if (!grad_fn_of(*this, meta)) return meta->grad;
+  if (meta->nonleaf_grad && meta->nonleaf_grad->defined()) return *meta->nonleaf_grad;
+  if (!meta->retains_grad) {
     warn(
         "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
         "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
         "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
         "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
         "instead. See github.com/pytorch/pytorch/pull/30531 for more informations.");
-    return undefined;
   }
-  return meta->grad;
+  return undefined;
 }
 
 Tensor& Tensor::mutable_grad() {
   auto& meta = checked()->ensure_autograd_meta();
-  if (meta.grad_fn && meta.retained_grad) return *meta.retained_grad;
-  return meta.grad;
+  if (!grad_fn_of(*this, &meta)) return meta.grad;
+  if (!meta.nonleaf_grad) meta.nonleaf_grad = std::make_shared<Tensor>();
+  return *meta.nonleaf_grad;
 }
 
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<autograd::Node> none;
   auto* meta = checked()->autograd_meta();
-  return meta ? meta->grad_fn : none;
+  return meta ? grad_fn_of(*this, meta) : none;
 }
 
 bool Tensor::is_leaf() const {
   auto* meta = checked()->autograd_meta();
-  return !meta || !meta->grad_fn;
+  return !meta || !grad_fn_of(*this, meta);
 }
 
 uint32_t Tensor::output_nr() const {
@@ -158,8 +182,11 @@ Tensor Tensor::detach() const {
 Tensor& Tensor::detach_() {
   auto* meta = checked()->autograd_meta();
   if (meta) {
-    NABLA_CHECK(!meta->base.defined() || !meta->grad_fn,
-                "Can't detach views in-place. Use detach() instead.");
+    NABLA_CHECK(!meta->base.defined() || !grad_fn_of(*this, meta),
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+                "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+                "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.");
     meta->grad_fn.reset();
     meta->requires_grad = false;
     meta->output_nr = 0;
@@ -168,41 +195,39 @@ Tensor& Tensor::detach_() {
 }
 
 void Tensor::retain_grad() const {
-  auto* meta = checked()->autograd_meta();
   NABLA_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
-  if (!meta->grad_fn || meta->retained_grad) return;  // leaves keep .grad anyway
-  meta->retained_grad = std::make_shared<Tensor>();
-  meta->grad_fn->retained_grads().emplace_back(meta->output_nr, meta->retained_grad);
+  auto* meta = checked()->autograd_meta();
+  const auto& fn = grad_fn_of(*this, meta);
+  if (!fn || meta->retains_grad) return;  // leaves keep .grad anyway
+  if (!meta->nonleaf_grad) meta->nonleaf_grad = std::make_shared<Tensor>();
+  meta->retains_grad = true;
+  fn->hooks().push_back(
+      autograd::GradHook{autograd::next_hook_id(), meta->output_nr, retain_hook(meta->nonleaf_grad),
+                         meta->nonleaf_grad});
 }
 
 bool Tensor::retains_grad() const {
   auto* meta = checked()->autograd_meta();
-  return meta && meta->grad_fn && meta->retained_grad;
+  return meta && grad_fn_of(*this, meta) && meta->retains_grad;
 }
 
-unsigned Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
   NABLA_CHECK(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
   auto* meta = checked()->autograd_meta();
   unsigned id = autograd::next_hook_id();
-  if (meta->grad_fn)
-    meta->grad_fn->hooks().push_back(autograd::GradHook{id, meta->output_nr, std::move(hook)});
+  if (const auto& fn = grad_fn_of(*this, meta))
+    fn->hooks().push_back(autograd::GradHook{id, meta->output_nr, std::move(hook), nullptr});
   else
     meta->leaf_hooks.push_back(autograd::LeafHook{id, std::move(hook)});
   return id;
-}
-
-unsigned Tensor::register_hook(std::function<void(const Tensor&)> hook) const {
-  return register_hook(std::function<Tensor(const Tensor&)>([h = std::move(hook)](const Tensor& g) {
-    h(g);
-    return Tensor();
-  }));
 }
 
 void Tensor::remove_hook(unsigned handle) const {
   auto* meta = checked()->autograd_meta();
   if (!meta) return;
   std::erase_if(meta->leaf_hooks, [&](const auto& h) { return h.id == handle; });
-  if (meta->grad_fn) std::erase_if(meta->grad_fn->hooks(), [&](const auto& h) { return h.id == handle; });
+  if (const auto& fn = grad_fn_of(*this, meta))
+    std::erase_if(fn->hooks(), [&](const auto& h) { return h.id == handle && !h.retain_cell; });
 }
 
 Tensor& Tensor::set_name(const std::string& name) {
@@ -217,6 +242,7 @@ std::string Tensor::name() const {
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph,
                       std::optional<std::vector<Tensor>> inputs) const {
+  NABLA_CHECK(!inputs || !inputs->empty(), "'inputs' argument to backward() cannot be empty.");
   autograd::backward({*this}, gradient.defined() ? autograd::variable_list{gradient} : autograd::variable_list{},
                      retain_graph, create_graph, inputs.value_or(autograd::variable_list{}));
 }

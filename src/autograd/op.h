@@ -45,7 +45,9 @@ class Ctx {
   /// Saves tensor arguments (or anything that is not an output of this op).
   template <typename... Ts>
   void save(const Ts&... ts) {
-    if (node_) (saved_.emplace_back(prepare(ts), false), ...);
+    if (!node_) return;
+    saved_.reserve(saved_.size() + sizeof...(Ts));
+    (saved_.emplace_back(prepare(ts), false), ...);
   }
   /// Saves an output of this op (kept without a reference cycle).
   void save_output(const Tensor& t) {
@@ -60,6 +62,13 @@ class Ctx {
   }
   void release() {
     for (auto& s : saved_) s.reset();
+  }
+  /// The saved tensors, for graph pictures (Node::saved_info).
+  std::vector<SavedInfo> saved_info() const {
+    std::vector<SavedInfo> out;
+    for (const auto& s : saved_)
+      if (s.defined()) out.push_back(s.info());
+    return out;
   }
   /// Set by in-place ops: a saved tensor sharing this storage is cloned when saved, because
   /// the op is about to overwrite it.
@@ -84,6 +93,15 @@ inline bool requires_grad_of(const std::vector<Tensor>& ts) { return requires_gr
 template <typename T>
 bool requires_grad_of(const T&) {
   return false;
+}
+
+inline size_t num_tensors(const Tensor&) { return 1; }
+inline size_t num_tensors(const std::optional<Tensor>&) { return 1; }
+inline size_t num_tensors(TensorList ts) { return ts.size(); }
+inline size_t num_tensors(const std::vector<Tensor>& ts) { return ts.size(); }
+template <typename T>
+size_t num_tensors(const T&) {
+  return 0;
 }
 
 inline void add_edges(std::vector<Edge>& e, const Tensor& t) {
@@ -131,6 +149,7 @@ struct OpNode final : Node {
   std::string name() const override { return Op::name; }
   variable_list apply(variable_list&& grads) override { return op.backward(ctx, grads); }
   void release_variables() override { ctx.release(); }
+  std::vector<SavedInfo> saved_info() const override { return ctx.saved_info(); }
   Op op;
   Ctx ctx;
 };
@@ -140,10 +159,19 @@ auto apply(const Args&... args) {
   if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
     Op op;
     Ctx ctx(nullptr);
-    return op.forward(ctx, args...);
+    if constexpr (requires { Op::is_view; }) {
+      // Views made while grad mode is on remember their base even when nothing requires grad
+      // yet: an in-place op on them may later give the base a history.
+      auto out = op.forward(ctx, args...);
+      if (GradMode::is_enabled()) detail::set_view_base(out, std::get<0>(std::tie(args...)));
+      return out;
+    } else {
+      return op.forward(ctx, args...);
+    }
   }
   auto node = make_node<OpNode<Op>>();
   auto& edges = node->mutable_next_edges();
+  edges.reserve((detail::num_tensors(args) + ...));
   (detail::add_edges(edges, args), ...);
   decltype(node->op.forward(node->ctx, args...)) out;
   {
@@ -163,9 +191,10 @@ namespace nabla::autograd {
 /// Checks PyTorch's rule for in-place ops on leaves and returns whether the in-place op
 /// must be recorded.
 void check_inplace(const Tensor& self);
-/// Makes self (just overwritten in place by the op that `node` records) the output of node,
-/// rebasing the history of its base when self is a view (Note [In-place on views]).
-void rebase_history(Tensor& self, const std::shared_ptr<Node>& node);
+/// Makes self (just overwritten in place by the op that `node` records) the output of node;
+/// when self is a view, the history of its base is rewritten (CopySlices) and self becomes a
+/// view of the new base (Note [In-place on views]).
+void rebase_history(Tensor& self, const std::shared_ptr<Node>& node, uint32_t output_nr = 0);
 /// Writes src (same shape as dst after broadcasting) into dst's memory and bumps its version.
 void write_inplace_result(Tensor& dst, const Tensor& src);
 
@@ -185,6 +214,7 @@ Tensor& apply_inplace(Tensor& self, const Args&... args) {
   }
   auto node = make_node<OpNode<Op>>();
   auto& edges = node->mutable_next_edges();
+  edges.reserve(1 + (detail::num_tensors(args) + ... + 0));
   detail::add_edges(edges, self);
   (detail::add_edges(edges, args), ...);
   node->ctx.set_inplace_target(self.impl()->storage().get());

@@ -6,6 +6,15 @@
 
 namespace nabla::autograd {
 
+void raise_backward_twice() {
+  throw Error(
+      "Trying to backward through the graph a second time (or directly access saved tensors "
+      "after they have already been freed). Saved intermediate values of the graph are freed "
+      "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+      "backward through the graph a second time or if you need to access saved tensors after "
+      "calling backward.");
+}
+
 SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   if (!t.defined()) return;
   was_defined_ = true;
@@ -24,12 +33,7 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
 
 Tensor SavedVariable::unpack(Node* owner) const {
   if (!was_defined_) return Tensor();
-  NABLA_CHECK(!freed_,
-              "Trying to backward through the graph a second time (or directly access saved tensors "
-              "after they have already been freed). Saved intermediate values of the graph are freed "
-              "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-              "backward through the graph a second time or if you need to access saved tensors after "
-              "calling backward.");
+  if (freed_) raise_backward_twice();
   if (data_._version() != version_) {
     std::string which;
     if (is_output_ && owner) {

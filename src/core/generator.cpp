@@ -2,40 +2,71 @@
 
 #include <cstring>
 #include <sstream>
+#include <string>
 
 #include "nabla/error.h"
 
 namespace nabla {
 
 void CPUGeneratorImpl::set_current_seed(uint64_t seed) {
+  std::lock_guard<std::mutex> lock(mutex_);
   seed_ = seed;
+  // std::mt19937 keeps the seed modulo 2^32, as PyTorch's mt19937 does.
   engine_.seed(static_cast<std::mt19937::result_type>(seed));
   next_double_normal_sample.reset();
   next_float_normal_sample.reset();
 }
 
-std::vector<uint8_t> CPUGeneratorImpl::get_state() const {
+namespace {
+// The state is text: "nabla-cpu-generator <seed> <has_double> <double bits> <has_float>
+// <float bits> <engine>", the engine as the standard library streams it (its 624 words and
+// position); the cached samples as their bit patterns, so that they come back exactly.
+constexpr const char* kStateTag = "nabla-cpu-generator";
+
+uint64_t double_bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, sizeof u);
+  return u;
+}
+}  // namespace
+
+std::vector<uint8_t> CPUGeneratorImpl::get_state() {
+  std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream os;
-  os << seed_ << ' ' << engine_ << ' ' << next_double_normal_sample.has_value() << ' '
-     << next_double_normal_sample.value_or(0.0) << ' ' << next_float_normal_sample.has_value() << ' '
-     << next_float_normal_sample.value_or(0.0f);
+  uint32_t fbits = 0;
+  if (next_float_normal_sample) std::memcpy(&fbits, &*next_float_normal_sample, sizeof fbits);
+  os << kStateTag << ' ' << seed_ << ' ' << next_double_normal_sample.has_value() << ' '
+     << double_bits(next_double_normal_sample.value_or(0.0)) << ' ' << next_float_normal_sample.has_value()
+     << ' ' << fbits << ' ' << engine_;
   std::string s = os.str();
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
 void CPUGeneratorImpl::set_state(const std::vector<uint8_t>& state) {
   std::istringstream is(std::string(state.begin(), state.end()));
-  uint64_t seed;
+  std::string tag;
+  uint64_t seed = 0, dbits = 0;
+  uint32_t fbits = 0;
+  bool has_double = false, has_float = false;
   std::mt19937 engine;
-  bool hd, hf;
-  double d;
-  float f;
-  is >> seed >> engine >> hd >> d >> hf >> f;
-  NABLA_CHECK(!is.fail(), "set_state: the state is not one get_state produced");
+  is >> tag >> seed >> has_double >> dbits >> has_float >> fbits >> engine;
+  NABLA_CHECK(!is.fail() && tag == kStateTag,
+              "set_state: the state is not one that get_state of a CPU generator produced");
+  std::lock_guard<std::mutex> lock(mutex_);
   seed_ = seed;
   engine_ = engine;
-  next_double_normal_sample = hd ? std::optional<double>(d) : std::nullopt;
-  next_float_normal_sample = hf ? std::optional<float>(f) : std::nullopt;
+  next_double_normal_sample.reset();
+  next_float_normal_sample.reset();
+  if (has_double) {
+    double d;
+    std::memcpy(&d, &dbits, sizeof d);
+    next_double_normal_sample = d;
+  }
+  if (has_float) {
+    float f;
+    std::memcpy(&f, &fbits, sizeof f);
+    next_float_normal_sample = f;
+  }
 }
 
 Generator& default_generator() {

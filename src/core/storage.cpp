@@ -1,7 +1,10 @@
 #include "nabla/storage.h"
 
 #include <cstdlib>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 namespace nabla {
 
@@ -18,11 +21,63 @@ void note_alloc(int64_t n) {
   while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
 }
+
+// Note [Block cache]
+// Large blocks come from mmap, and every first touch of a fresh page faults: a new 4 MiB
+// result costs more to fault in than to compute. Training loops allocate the same sizes over
+// and over, so freed blocks of at least kCacheMin bytes are kept, by exact (page-rounded)
+// size, up to kCacheMax bytes in all, and handed out again without touching the OS.
+constexpr size_t kCacheMin = 64 * 1024;
+constexpr size_t kCacheMax = size_t(1) << 30;
+constexpr size_t kPage = 4096;
+
+struct BlockCache {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  size_t cached = 0;
+
+  void* take(size_t total) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = free_blocks.find(total);
+    if (it == free_blocks.end() || it->second.empty()) return nullptr;
+    void* b = it->second.back();
+    it->second.pop_back();
+    cached -= total;
+    return b;
+  }
+  bool give(void* block, size_t total) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (cached + total > kCacheMax) return false;
+    free_blocks[total].push_back(block);
+    cached += total;
+    return true;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& [size, blocks] : free_blocks)
+      for (void* b : blocks) std::free(b);
+    free_blocks.clear();
+    cached = 0;
+  }
+  ~BlockCache() { clear(); }
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // outlives every static tensor
+  return *cache;
+}
+
+size_t block_size(size_t nbytes) {
+  size_t total = (kHeader + nbytes + kAlign - 1) / kAlign * kAlign;
+  if (total >= kCacheMin) total = (total + kPage - 1) / kPage * kPage;
+  return total;
+}
 }  // namespace
 
 intrusive_ptr<StorageImpl> StorageImpl::allocate(size_t nbytes) {
-  size_t total = (kHeader + nbytes + kAlign - 1) / kAlign * kAlign;
-  void* block = std::aligned_alloc(kAlign, total);
+  const size_t total = block_size(nbytes);
+  void* block = total >= kCacheMin ? block_cache().take(total) : nullptr;
+  if (!block) block = std::aligned_alloc(kAlign, total);
   if (!block) throw std::bad_alloc();
   auto* s = new (block) StorageImpl();
   s->data_ = static_cast<char*>(block) + kHeader;
@@ -44,8 +99,9 @@ intrusive_ptr<StorageImpl> StorageImpl::from_blob(void* data, size_t nbytes,
 void StorageImpl::release_self() {
   if (in_block_) {
     g_allocated.fetch_sub(static_cast<int64_t>(nbytes_), std::memory_order_relaxed);
+    const size_t total = block_size(nbytes_);
     this->~StorageImpl();
-    std::free(this);
+    if (total < kCacheMin || !block_cache().give(this, total)) std::free(this);
   } else {
     if (deleter_) deleter_(data_);
     delete this;
@@ -56,6 +112,7 @@ namespace memory {
 int64_t allocated_bytes() { return g_allocated.load(std::memory_order_relaxed); }
 int64_t peak_allocated_bytes() { return g_peak.load(std::memory_order_relaxed); }
 void reset_peak() { g_peak.store(g_allocated.load(std::memory_order_relaxed)); }
+void empty_cache() { block_cache().clear(); }
 }  // namespace memory
 
 }  // namespace nabla

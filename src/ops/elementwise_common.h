@@ -1,5 +1,10 @@
 #pragma once
-// Shared pieces of the elementwise op family: promotion, result allocation, typed loops.
+// Shared pieces of the elementwise op family: promotion, result allocation, typed loops,
+// the rules of in-place and out= forms.
+#include <cmath>
+#include <initializer_list>
+#include <type_traits>
+
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
@@ -37,5 +42,33 @@ Tensor binary_op(const Tensor& a, const Tensor& b, ScalarType compute, ScalarTyp
   });
   return out;
 }
+
+/// NaN test that is false for integer and bool types.
+template <typename T>
+inline bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+  else return false;
+}
+
+/// out = cond ? a : b elementwise, a and b converted to dtype; all three broadcast together
+/// (the kernel of where and masked_fill; no autograd).
+Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b, ScalarType dtype);
+
+/// The dtype of `t op s1 op s2` for the present scalars (PyTorch's promotion: the scalar of
+/// the highest category decides).
+ScalarType result_type_scalars(const Tensor& t, const std::optional<Scalar>& s1, const std::optional<Scalar>& s2);
+
+/// PyTorch's check for in-place ops: self's shape must be the broadcast of self and others
+/// ("output with shape [3] doesn't match the broadcast shape [2, 3]").
+void check_inplace_shape(const Tensor& self, std::initializer_list<const Tensor*> others);
+
+/// The checks of an out= form before computing: no argument may require grad while grad mode
+/// is on ("add(): functions with out=... arguments don't support automatic differentiation ...").
+void check_out_args(const char* name, std::initializer_list<const Tensor*> inputs);
+/// The exact-dtype rule of some out= forms (neg, abs): "Found dtype Long but expected Float".
+void check_out_dtype(const Tensor& out, const Tensor& result);
+/// Writes an out= form's result into out: the result dtype must cast to out's dtype; out is
+/// resized (with PyTorch's warning when it had elements) to the result's shape.
+Tensor& write_out(Tensor& out, const Tensor& result);
 
 }  // namespace nabla::ops

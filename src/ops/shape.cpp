@@ -1,16 +1,17 @@
-// Shape ops that make views: view, reshape, expand, as_strided.
+// Shape ops that make views: view, reshape, flatten, unflatten, expand, permute, transpose, t,
+// squeeze, unsqueeze (and their in-place forms), alias, broadcast_tensors.
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "nabla/functions.h"
+#include "ops/shape_common.h"
 
 namespace nabla {
 
 using autograd::Ctx;
 using autograd::variable_list;
 
-namespace {
+namespace ops {
 
-// Sizes with one -1 inferred from numel, with PyTorch's errors.
 DimVector infer_size(IntArrayRef shape, int64_t numel) {
   DimVector out(shape);
   int64_t known = 1;
@@ -25,13 +26,21 @@ DimVector infer_size(IntArrayRef shape, int64_t numel) {
     }
   }
   if (infer) {
-    NABLA_CHECK(known != 0 || numel == 0, "shape '", shape, "' is invalid for input of size ", numel);
     NABLA_CHECK(known != 0 && numel % known == 0, "shape '", shape, "' is invalid for input of size ", numel);
     out[*infer] = numel / known;
   }
   NABLA_CHECK(prod_sizes(out) == numel, "shape '", shape, "' is invalid for input of size ", numel);
   return out;
 }
+
+int64_t wrap_dim_strict(int64_t dim, int64_t ndim) {
+  NABLA_CHECK(ndim > 0, "Dimension specified as ", dim, " but tensor has no dimensions");
+  return core::wrap_dim(dim, ndim);
+}
+
+}  // namespace ops
+
+namespace {
 
 // Strides that let `newshape` view memory laid out as (oldshape, oldstride), if any
 // (the chunk-matching rule of PyTorch's computeStride).
@@ -69,13 +78,44 @@ struct View {
   DimVector in_shape;
   Tensor forward(Ctx&, const Tensor& t, IntArrayRef size) {
     in_shape = DimVector(t.sizes());
-    DimVector shape = infer_size(size, t.numel());
+    DimVector shape = ops::infer_size(size, t.numel());
     auto st = view_strides(t.sizes(), t.strides(), shape);
     NABLA_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension "
                     "spans across two contiguous subspaces). Use .reshape(...) instead.");
     return core::alias_with(t, shape, *st, t.storage_offset());
   }
   variable_list backward(Ctx&, const variable_list& g) { return {g[0].reshape(in_shape)}; }
+};
+
+// reshape of a tensor whose memory allows the new shape: a view (PyTorch's _reshape_alias).
+struct ReshapeAlias {
+  static constexpr const char* name = "ReshapeAliasBackward0";
+  static constexpr bool is_view = true;
+  DimVector in_shape;
+  Tensor forward(Ctx&, const Tensor& t, IntArrayRef shape, IntArrayRef strides) {
+    in_shape = DimVector(t.sizes());
+    return core::alias_with(t, shape, strides, t.storage_offset());
+  }
+  variable_list backward(Ctx&, const variable_list& g) { return {g[0].reshape(in_shape)}; }
+};
+
+// reshape otherwise: the new shape over a fresh contiguous copy (PyTorch's _unsafe_view; the
+// copy is not a view of the input, so the result is not one either).
+struct UnsafeView {
+  static constexpr const char* name = "UnsafeViewBackward0";
+  DimVector in_shape;
+  Tensor forward(Ctx&, const Tensor& copy, IntArrayRef shape) {
+    in_shape = DimVector(copy.sizes());
+    return core::alias_with(copy, shape, contiguous_strides(shape), copy.storage_offset());
+  }
+  variable_list backward(Ctx&, const variable_list& g) { return {g[0].reshape(in_shape)}; }
+};
+
+struct Alias {
+  static constexpr const char* name = "AliasBackward0";
+  static constexpr bool is_view = true;
+  Tensor forward(Ctx&, const Tensor& t) { return core::alias(t); }
+  variable_list backward(Ctx&, const variable_list& g) { return {g[0]}; }
 };
 
 struct Expand {
@@ -119,7 +159,14 @@ struct Permute {
                 "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
                 "desired ordering of dimensions i.e. input.dim() = ", t.dim(), " is not equal to len(dims) = ",
                 dims_.size());
-    dims = core::wrap_dims(dims_, t.dim());
+    dims.clear();
+    std::vector<bool> seen(dims_.size(), false);
+    for (int64_t d : dims_) {
+      int64_t w = core::wrap_dim(d, t.dim());
+      NABLA_CHECK(!seen[w], "permute(): duplicate dims are not allowed.");
+      seen[w] = true;
+      dims.push_back(w);
+    }
     DimVector sizes(dims.size()), strides(dims.size());
     for (size_t i = 0; i < dims.size(); ++i) {
       sizes[i] = t.size(dims[i]);
@@ -134,6 +181,15 @@ struct Permute {
   }
 };
 
+Tensor transposed(const Tensor& t, int64_t d0, int64_t d1) {
+  DimVector sizes(t.sizes()), strides(t.strides());
+  if (t.dim() > 0) {
+    std::swap(sizes[d0], sizes[d1]);
+    std::swap(strides[d0], strides[d1]);
+  }
+  return core::alias_with(t, sizes, strides, t.storage_offset());
+}
+
 struct Transpose {
   static constexpr const char* name = "TransposeBackward0";
   static constexpr bool is_view = true;
@@ -141,14 +197,19 @@ struct Transpose {
   Tensor forward(Ctx&, const Tensor& t, int64_t dim0, int64_t dim1) {
     d0 = core::wrap_dim(dim0, t.dim());
     d1 = core::wrap_dim(dim1, t.dim());
-    DimVector sizes(t.sizes()), strides(t.strides());
-    if (t.dim() > 0) {
-      std::swap(sizes[d0], sizes[d1]);
-      std::swap(strides[d0], strides[d1]);
-    }
-    return core::alias_with(t, sizes, strides, t.storage_offset());
+    return transposed(t, d0, d1);
   }
   variable_list backward(Ctx&, const variable_list& g) { return {g[0].transpose(d0, d1)}; }
+};
+
+struct T {
+  static constexpr const char* name = "TBackward0";
+  static constexpr bool is_view = true;
+  Tensor forward(Ctx&, const Tensor& t) {
+    NABLA_CHECK(t.dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", t.dim(), "D");
+    return t.dim() < 2 ? core::alias(t) : transposed(t, 0, 1);
+  }
+  variable_list backward(Ctx&, const variable_list& g) { return {g[0].t()}; }
 };
 
 struct Unsqueeze {
@@ -164,6 +225,9 @@ struct Unsqueeze {
     return core::alias_with(t, sizes, strides, t.storage_offset());
   }
   variable_list backward(Ctx&, const variable_list& g) { return {g[0].squeeze(dim)}; }
+};
+struct UnsqueezeInplace : Unsqueeze {
+  static constexpr const char* name = "UnsqueezeBackward1";
 };
 
 // squeeze() (all size-1 dims, name SqueezeBackward0) and squeeze(dim) (SqueezeBackward1).
@@ -190,6 +254,34 @@ struct Squeeze {
 struct SqueezeDim : Squeeze {
   static constexpr const char* name = "SqueezeBackward1";
 };
+struct SqueezeInplace : Squeeze {
+  static constexpr const char* name = "SqueezeBackward2";
+};
+struct SqueezeDimInplace : Squeeze {
+  static constexpr const char* name = "SqueezeBackward3";
+};
+
+// In-place geometry change (squeeze_, unsqueeze_): self takes the geometry of Op's view of
+// it; the version is bumped and, when recorded, self becomes the output of Op's node.
+template <typename Op, typename... Args>
+Tensor& restride_inplace(Tensor& self, const Args&... args) {
+  autograd::check_inplace(self);
+  auto set = [&](const Tensor& v) {
+    self.impl()->set_geometry(v.sizes(), v.strides(), v.storage_offset());
+    self.impl()->bump_version();
+  };
+  if (!GradMode::is_enabled() || !self.requires_grad()) {
+    Op op;
+    Ctx ctx(nullptr);
+    set(op.forward(ctx, self, args...));
+    return self;
+  }
+  auto node = autograd::make_node<autograd::OpNode<Op>>();
+  autograd::detail::add_edges(node->mutable_next_edges(), self);
+  set(node->op.forward(node->ctx, self, args...));
+  autograd::rebase_history(self, node);
+  return self;
+}
 
 }  // namespace
 
@@ -197,10 +289,7 @@ Tensor Tensor::permute(IntArrayRef dims) const { return autograd::apply<Permute>
 Tensor permute(const Tensor& t, IntArrayRef dims) { return t.permute(dims); }
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return autograd::apply<Transpose>(*this, d0, d1); }
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) { return t.transpose(d0, d1); }
-Tensor Tensor::t() const {
-  NABLA_CHECK(dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", dim(), "D");
-  return dim() < 2 ? *this : transpose(0, 1);
-}
+Tensor Tensor::t() const { return autograd::apply<T>(*this); }
 Tensor t(const Tensor& x) { return x.t(); }
 Tensor Tensor::unsqueeze(int64_t dim) const { return autograd::apply<Unsqueeze>(*this, dim); }
 Tensor unsqueeze(const Tensor& t, int64_t dim) { return t.unsqueeze(dim); }
@@ -208,16 +297,76 @@ Tensor Tensor::squeeze() const { return autograd::apply<Squeeze>(*this, std::opt
 Tensor Tensor::squeeze(int64_t dim) const { return autograd::apply<SqueezeDim>(*this, std::optional<int64_t>(dim)); }
 Tensor squeeze(const Tensor& t) { return t.squeeze(); }
 Tensor squeeze(const Tensor& t, int64_t dim) { return t.squeeze(dim); }
+Tensor& Tensor::squeeze_() { return restride_inplace<SqueezeInplace>(*this, std::optional<int64_t>()); }
+Tensor& Tensor::squeeze_(int64_t dim) {
+  return restride_inplace<SqueezeDimInplace>(*this, std::optional<int64_t>(dim));
+}
+Tensor& Tensor::unsqueeze_(int64_t dim) { return restride_inplace<UnsqueezeInplace>(*this, dim); }
 
 Tensor Tensor::view(IntArrayRef size) const { return autograd::apply<View>(*this, size); }
 
 Tensor Tensor::reshape(IntArrayRef shape) const {
-  DimVector s = infer_size(shape, numel());
-  if (view_strides(sizes(), strides(), s)) return view(s);
-  return contiguous().view(s);
+  DimVector s = ops::infer_size(shape, numel());
+  if (auto st = view_strides(sizes(), strides(), s))
+    return autograd::apply<ReshapeAlias>(*this, IntArrayRef(s), IntArrayRef(*st));
+  return autograd::apply<UnsafeView>(clone(), IntArrayRef(s));
 }
 Tensor reshape(const Tensor& t, IntArrayRef shape) { return t.reshape(shape); }
 
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  const int64_t s = core::wrap_dim(start_dim, dim()), e = core::wrap_dim(end_dim, dim());
+  NABLA_CHECK(s <= e, "flatten() has invalid args: start_dim cannot come after end_dim");
+  if (dim() == 0) return reshape({1});
+  if (s == e) return *this;
+  DimVector shape(sizes().begin(), sizes().begin() + s);
+  shape.push_back(prod_sizes(sizes().slice(s, e - s + 1)));
+  ops::append(shape, sizes().slice(e + 1));
+  return reshape(shape);
+}
+Tensor flatten(const Tensor& t, int64_t start_dim, int64_t end_dim) { return t.flatten(start_dim, end_dim); }
+
+Tensor Tensor::unflatten(int64_t dim, IntArrayRef sizes) const {
+  NABLA_CHECK(!sizes.empty(), "unflatten: sizes must be non-empty");
+  const int64_t d = core::wrap_dim(dim, this->dim());
+  DimVector inferred;
+  try {
+    inferred = ops::infer_size(sizes, size(d));
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    NABLA_CHECK(msg.find("is invalid for input of size") == std::string::npos, "unflatten: Provided sizes ", sizes,
+                " don't multiply up to the size of dim ", d, " (", size(d), ") in the input tensor");
+    NABLA_CHECK(false, "unflatten got an unexpected error:\n", msg);
+  }
+  DimVector shape(this->sizes().begin(), this->sizes().begin() + d);
+  ops::append(shape, inferred);
+  ops::append(shape, this->sizes().slice(d + 1));
+  return view(shape);
+}
+Tensor unflatten(const Tensor& t, int64_t dim, IntArrayRef sizes) { return t.unflatten(dim, sizes); }
+
 Tensor Tensor::expand(IntArrayRef size, bool) const { return autograd::apply<Expand>(*this, size); }
+
+namespace ops {
+Tensor alias(const Tensor& t) { return autograd::apply<Alias>(t); }
+}  // namespace ops
+
+std::vector<int64_t> broadcast_shapes(IntArrayRef a, IntArrayRef b) {
+  DimVector out;
+  try {
+    out = core::broadcast_shape(a, b);
+  } catch (const Error&) {
+    NABLA_CHECK(false, "Shape mismatch: objects cannot be broadcast to a single shape");
+  }
+  return std::vector<int64_t>(out.begin(), out.end());
+}
+
+std::vector<Tensor> broadcast_tensors(TensorList tensors) {
+  DimVector shape;
+  for (const Tensor& t : tensors) shape = core::broadcast_shape(shape, t.sizes());
+  std::vector<Tensor> out;
+  out.reserve(tensors.size());
+  for (const Tensor& t : tensors) out.push_back(t.sizes() == IntArrayRef(shape) ? t : t.expand(shape));
+  return out;
+}
 
 }  // namespace nabla

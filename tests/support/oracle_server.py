@@ -27,7 +27,8 @@ def decode(spec):
         values = [bool(v) for v in spec["data"]]
     else:
         values = [int(v) for v in spec["data"]]
-    t = torch.tensor(values, dtype=dtype).reshape(spec["shape"])
+    # clone(): a fresh tensor, not a view of the flat list (in-place rules differ for views).
+    t = torch.tensor(values, dtype=dtype).reshape(spec["shape"]).clone()
     if spec.get("requires_grad"):
         t.requires_grad_(True)
     return t
@@ -67,7 +68,7 @@ def run(request):
         env[name] = decode(spec)
     exec(request["code"], env)
     out = env.get("out")
-    if isinstance(out, (list, tuple)):
+    if isinstance(out, (list, tuple)) and not isinstance(out, torch.Size):
         return [encode(x) for x in out]
     return [encode(out)]
 

@@ -1,5 +1,6 @@
 #pragma once
-/// AutogradMeta: the autograd half of a tensor — requires_grad, .grad(), grad_fn, hooks.
+/// AutogradMeta: the autograd half of a tensor — requires_grad, .grad(), grad_fn, hooks, and
+/// for a view the tensor it views.
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,16 +16,23 @@ struct LeafHook {
 
 struct AutogradMeta {
   bool requires_grad = false;
+  /// retain_grad() was called on this non-leaf.
+  bool retains_grad = false;
+  /// The gradient of a leaf.
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   std::weak_ptr<Node> grad_accumulator;
   uint32_t output_nr = 0;
-  /// retain_grad() on a non-leaf: the cell its grad_fn writes the gradient into.
-  std::shared_ptr<Tensor> retained_grad;
+  /// A non-leaf's .grad(): where retain_grad() and backward(inputs=...) put its gradient
+  /// (shared with the hook that writes it).
+  std::shared_ptr<Tensor> nonleaf_grad;
   std::vector<LeafHook> leaf_hooks;
   std::string name;
-  /// For a view of a tensor that is part of a graph: the tensor it views (PyTorch's _base).
+  /// For a view: the tensor it views (PyTorch's _base), never itself a view.
   Tensor base;
+  /// For a view: the version of the storage when grad_fn was last set; when the base is
+  /// modified in place afterwards, grad_fn is regenerated (Note [In-place on views]).
+  uint32_t view_version = 0;
 };
 
 /// The edge along which the gradient of `t` flows: (grad_fn, output_nr) for a non-leaf,
