@@ -55,9 +55,12 @@ void seed_graph() {
            {"a", &a}, {"w1", &w1}, {"w2", &w2}, {"w3", &w3}, {"w4", &w4}, {"b", &b}, {"c", &c}, {"d", &d}, {"L", &L}})
     std::cout << "  " << std::left << std::setw(3) << name << "= " << *t << "\n";
   std::cout << "\nLeaves (a, w1..w4) were created by you and require grad; every other tensor\n"
-               "remembers the backward function of the op that made it (grad_fn):\n"
-            << "  L.grad_fn()->name() = " << L.grad_fn()->name() << ", whose input comes from "
-            << L.grad_fn()->next_edges()[0].function->name() << "\n";
+               "remembers the backward function of the op that made it (grad_fn), and each\n"
+               "backward function has an edge to the backward function of each input:\n"
+            << "  L.grad_fn()->name() = " << L.grad_fn()->name() << ", next_edges():";
+  for (const auto& e : L.grad_fn()->next_edges())
+    std::cout << " " << (e.is_valid() ? e.function->name() : "(none: the 10 needs no gradient)");
+  std::cout << "\n";
 
   L.backward();
   std::cout << "\nL.backward() applied the chain rule from L back to every leaf. With dL/dd = -1:\n";

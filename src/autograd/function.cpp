@@ -184,6 +184,13 @@ void FunctionSupport::release(AutogradContext& ctx) {
   ctx.has_freed_buffers_ = true;
 }
 
+std::vector<SavedInfo> FunctionSupport::saved_info(const AutogradContext& ctx) {
+  std::vector<SavedInfo> out;
+  for (const auto& s : ctx.saved_variables_)
+    if (s.defined()) out.push_back(s.info());
+  return out;
+}
+
 std::string FunctionSupport::node_name(const char* mangled) {
   int status = 0;
   char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);

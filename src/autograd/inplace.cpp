@@ -27,7 +27,7 @@ struct CopySlices final : Node {
     for (size_t i = 1; i < fn_->num_outputs(); ++i) next_edges_.push_back(fn_->next_edge(i));
     set_input_metadata(0, base);
   }
-  std::string name() const override { return "CopySlices"; }
+  std::string name() const override { return "torch::autograd::CopySlices"; }
   void release_variables() override { fn_->release_variables(); }
 
   variable_list apply(variable_list&& grads) override {

@@ -73,8 +73,14 @@ void set_view_base(const std::vector<Tensor>& outs, const Tensor& input) {
 }  // namespace detail
 
 Tensor Ctx::prepare(const Tensor& t) const {
-  if (inplace_target_ && t.defined() && t.impl()->storage().get() == inplace_target_) {
-    // The op will overwrite this storage: keep the value it had (PyTorch's original_self).
+  if (inplace_target_ && t.defined() && t.unsafeGetTensorImpl() == inplace_target_) {
+    // The op will overwrite self: keep the value it had (PyTorch's original_self), recorded
+    // (forward runs with grad mode off; the node being built means it was on), so that double
+    // backward sees how the copy depends on self. Another tensor sharing self's memory, or
+    // self saved again as another argument (x.mul_(x)), is saved as is: its version check
+    // then fails in backward, as in PyTorch.
+    inplace_target_ = nullptr;
+    AutoGradMode on(true);
     return t.clone();
   }
   return t;

@@ -70,15 +70,15 @@ class Ctx {
       if (s.defined()) out.push_back(s.info());
     return out;
   }
-  /// Set by in-place ops: a saved tensor sharing this storage is cloned when saved, because
-  /// the op is about to overwrite it.
-  void set_inplace_target(const StorageImpl* s) { inplace_target_ = s; }
+  /// Set by in-place ops to the tensor they overwrite: saving it keeps a copy of its old value
+  /// (PyTorch's original_self); saving it a second time keeps the tensor itself.
+  void set_inplace_target(const TensorImpl* t) { inplace_target_ = t; }
 
  private:
   Tensor prepare(const Tensor& t) const;
   Node* node_;
   std::vector<SavedVariable> saved_;
-  const StorageImpl* inplace_target_ = nullptr;
+  mutable const TensorImpl* inplace_target_ = nullptr;
 };
 
 namespace detail {
@@ -217,7 +217,7 @@ Tensor& apply_inplace(Tensor& self, const Args&... args) {
   edges.reserve(1 + (detail::num_tensors(args) + ... + 0));
   detail::add_edges(edges, self);
   (detail::add_edges(edges, args), ...);
-  node->ctx.set_inplace_target(self.impl()->storage().get());
+  node->ctx.set_inplace_target(self.unsafeGetTensorImpl());
   Tensor r;
   {
     AutoGradMode no_grad(false);

@@ -108,6 +108,26 @@ struct NormReducer {
     else if (p == -INFINITY) a.v = (std::isnan(v) || v < a.v) && !std::isnan(a.v) ? v : a.v;
     else a.v += std::pow(v, p);
   }
+  // Contiguous runs: p = 1 and p = 2 with eight independent partial sums (vectorised).
+  void run(NormAcc& a, const T* q, int64_t n) const {
+    if (p != 1 && p != 2) {
+      for (int64_t i = 0; i < n; ++i) step(a, q[i], 0);
+      return;
+    }
+    double s[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int k = 0; k < 8; ++k) {
+        const double v = static_cast<double>(q[i + k]);
+        s[k] += p == 2 ? v * v : std::fabs(v);
+      }
+    for (; i < n; ++i) {
+      const double v = static_cast<double>(q[i]);
+      s[0] += p == 2 ? v * v : std::fabs(v);
+    }
+    for (int k = 0; k < 8; ++k) a.v += s[k];
+    a.n += n;
+  }
   void combine(NormAcc& a, const NormAcc& b) const {
     if (b.n == 0) return;
     if (a.n == 0) {
@@ -144,7 +164,7 @@ Tensor norm_kernel(const Tensor& t, IntArrayRef dims, bool keepdim, double p) {
 
 // g and norm have the reduced dims restored (size 1). The formulas are PyTorch's.
 Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& norm, double p, IntArrayRef dims) {
-  if (p == 0) return zeros_like(x);
+  if (p == 0) return Tensor();  // PyTorch gives no gradient (None) for p = 0
   if (p == 1) return ops::masked_scale(g, ops::map_const(x, [](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }));
   const Tensor nonzero = ops::map_const(norm, [](double v) { return v != 0 ? 1.0 : 0.0; });
   if (p == 2) return x * ops::masked_scale(g / norm, nonzero);

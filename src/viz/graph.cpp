@@ -95,6 +95,9 @@ class Builder {
   }
 
   Graph build(const std::vector<Tensor>& roots) {
+    // A named root shows its name on its own node, not again on its grad_fn.
+    for (const auto& r : roots)
+      if (r.defined() && r.grad_fn()) output_names_.erase({r.grad_fn().get(), r.output_nr()});
     for (const auto& r : roots) add_root(r);
     while (!queue_.empty()) {
       auto [fn, idx] = queue_.front();

@@ -161,7 +161,7 @@ TEST(Function, MarkDirtyOnView) {
   auto b = x * 1;
   auto v = b.select(0, 0);
   DoubleInPlace::apply(v);
-  EXPECT_EQ(b.grad_fn()->name(), "CopySlices");
+  EXPECT_EQ(b.grad_fn()->name(), "torch::autograd::CopySlices");
   (b * b).sum().backward();
   auto ref = oracle::run(
       "class D(torch.autograd.Function):\n"

@@ -76,8 +76,11 @@ std::string nabla_graph_summary(const json& g) {
 TEST(VizGraph, SeedGraphMatchesPyTorchsGraph) {
   SeedGraph s;
   auto g = graph_json(s.L);
+  // C++'s `10 - d` is libtorch's empty_like(d).fill_(10).sub_(d) (ATen/TensorOperators.h),
+  // not Python's rsub.
   auto ref = oracle::run(std::string(kTorchGraph) +
-                             "b = w1 * a\nc = w2 * a\nd = w3 * b + w4 * c\nL = 10 - d\nout = walk(L.grad_fn)",
+                             "b = w1 * a\nc = w2 * a\nd = w3 * b + w4 * c\n"
+                             "L = torch.empty_like(d).fill_(10).sub_(d)\nout = walk(L.grad_fn)",
                          s.inputs());
   ASSERT_TRUE(ref.ok) << ref.error;
   EXPECT_EQ(nabla_graph_summary(g), ref.strings.at(0));
@@ -88,9 +91,10 @@ TEST(VizGraph, SeedGraphNodesEdgesAndLabels) {
   auto g = graph_json(s.L);
   EXPECT_EQ(nodes_of(g, "root").size(), 1u);
   EXPECT_EQ(nodes_of(g, "leaf").size(), 5u);
-  EXPECT_EQ(nodes_of(g, "function").size(), 6u);  // Rsub, Add, 4 × Mul
+  EXPECT_EQ(nodes_of(g, "function").size(), 6u);  // Sub, Add, 4 × Mul
   EXPECT_EQ(nodes_of(g, "constant").size(), 1u);  // the 10 of 10 - d
-  EXPECT_EQ(g.at("edges").size(), 1u + 2 + 4 * 2 + 2);
+  // Sub → L; the 10 and Add → Sub; two Muls → Add; two inputs → each Mul.
+  EXPECT_EQ(g.at("edges").size(), 1u + 2 + 2 + 4 * 2);
   EXPECT_EQ(edges_of(g, "output").size(), 1u);
   EXPECT_EQ(g.at("roots"), json::array({"n0"}));
 
@@ -114,11 +118,11 @@ TEST(VizGraph, SeedGraphNodesEdgesAndLabels) {
   for (const auto& e : g.at("edges")) uses += e.at("source") == a_id;
   EXPECT_EQ(uses, 2);
 
-  auto rsub = node_labelled(g, s.L.grad_fn()->name());
-  EXPECT_EQ(rsub.at("sequence_nr"), s.L.grad_fn()->sequence_nr());
+  auto sub = node_labelled(g, s.L.grad_fn()->name());
+  EXPECT_EQ(sub.at("sequence_nr"), s.L.grad_fn()->sequence_nr());
   auto into_root = edges_into(g, root.at("id"));
   ASSERT_EQ(into_root.size(), 1u);
-  EXPECT_EQ(into_root[0].at("source"), rsub.at("id"));
+  EXPECT_EQ(into_root[0].at("source"), sub.at("id"));
   auto constant = nodes_of(g, "constant")[0];
   EXPECT_FALSE(constant.at("needs_grad").get<bool>());
 }
@@ -242,6 +246,10 @@ TEST(VizGraph, NamesFromOptionsNameIntermediatesAndOverrideTensorNames) {
   }
   EXPECT_TRUE(found_b);
   EXPECT_TRUE(found_d);
+  // A named root carries its name on its own node only.
+  auto named_root = graph_json(s.L, viz::GraphOptions().names({{"loss", s.L}}));
+  EXPECT_EQ(nodes_of(named_root, "root").at(0).at("label"), "loss");
+  EXPECT_FALSE(node_labelled(named_root, s.L.grad_fn()->name()).contains("name"));
 }
 
 TEST(VizGraph, SavedTensorsShowShapeAndWhetherFreed) {

@@ -123,6 +123,7 @@ struct FunctionSupport {
   static variable_list check_outputs(const Node& node, const std::vector<bool>& is_variable_input,
                                      variable_list&& grads);
   static void release(AutogradContext& ctx);
+  static std::vector<SavedInfo> saved_info(const AutogradContext& ctx);
   /// "torch::autograd::CppNode<" + the demangled name + ">".
   static std::string node_name(const char* mangled);
 };
@@ -136,6 +137,7 @@ struct CppNode final : Node {
     return FunctionSupport::check_outputs(*this, is_variable_input_, std::move(outputs));
   }
   void release_variables() override { FunctionSupport::release(ctx_); }
+  std::vector<SavedInfo> saved_info() const override { return FunctionSupport::saved_info(ctx_); }
 
   AutogradContext ctx_;
   std::vector<bool> is_variable_input_;

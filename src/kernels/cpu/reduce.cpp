@@ -1,5 +1,8 @@
 #include "kernels/cpu/reduce.h"
 
+#include <emmintrin.h>
+#include <sleef.h>
+
 #include <cmath>
 
 namespace nabla::kernels {
@@ -71,6 +74,12 @@ inline A add_wrap(A a, A b) {
   else return a + b;
 }
 
+template <typename T, typename A>
+inline T narrow_to(A a) {
+  if constexpr (std::is_same_v<T, bool>) return a != 0;
+  else return static_cast<T>(a);
+}
+
 // Scan along dim; `reverse` scans from the end. Columns of the inner dim advance together.
 template <typename T>
 void scan(const Tensor& out, const Tensor& t, int64_t dim, bool reverse) {
@@ -82,6 +91,17 @@ void scan(const Tensor& out, const Tensor& t, int64_t dim, bool reverse) {
   parallel_for(0, l.outer, grain, [&](int64_t b, int64_t e) {
     std::vector<A> acc(static_cast<size_t>(l.inner));
     for (int64_t a = b; a < e; ++a) {
+      if (l.inner == 1) {  // a plain running sum along a contiguous row
+        const T* xr = x + a * l.n;
+        T* yr = y + a * l.n;
+        A run = 0;
+        for (int64_t s = 0; s < l.n; ++s) {
+          const int64_t i = reverse ? l.n - 1 - s : s;
+          run = add_wrap(run, static_cast<A>(xr[i]));
+          yr[i] = narrow_to<T>(run);
+        }
+        continue;
+      }
       std::fill(acc.begin(), acc.end(), A(0));
       for (int64_t s = 0; s < l.n; ++s) {
         const int64_t i = reverse ? l.n - 1 - s : s;
@@ -89,12 +109,46 @@ void scan(const Tensor& out, const Tensor& t, int64_t dim, bool reverse) {
         T* yr = y + (a * l.n + i) * l.inner;
         for (int64_t k = 0; k < l.inner; ++k) {
           acc[k] = add_wrap(acc[k], static_cast<A>(xr[k]));
-          if constexpr (std::is_same_v<T, bool>) yr[k] = acc[k] != 0;
-          else yr[k] = static_cast<T>(acc[k]);
+          yr[k] = narrow_to<T>(acc[k]);
         }
       }
     }
   });
+}
+
+// p[i] = exp(p[i]) with SLEEF's vector exp (1-ulp), scalar for the tail.
+inline void exp_inplace(float* p, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(p + i, Sleef_expf4_u10(_mm_loadu_ps(p + i)));
+  for (; i < n; ++i) p[i] = std::exp(p[i]);
+}
+inline void exp_inplace(double* p, int64_t n) {
+  int64_t i = 0;
+  for (; i + 2 <= n; i += 2) _mm_storeu_pd(p + i, Sleef_expd2_u10(_mm_loadu_pd(p + i)));
+  for (; i < n; ++i) p[i] = std::exp(p[i]);
+}
+
+// One contiguous row, with the running values in registers.
+template <typename T>
+void softmax_row(T* y, const T* x, int64_t n, bool log) {
+  T mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isnan(mx) && (x[i] > mx || std::isnan(x[i]))) mx = x[i];
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - mx;
+  exp_inplace(y, n);
+  double s[4] = {};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) s[k] += y[i + k];
+  for (; i < n; ++i) s[0] += y[i];
+  const double sum = (s[0] + s[1]) + (s[2] + s[3]);
+  if (log) {
+    const T lsum = static_cast<T>(std::log(sum));
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mx) - lsum;
+  } else {
+    const T inv = static_cast<T>(1.0 / sum);
+    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+  }
 }
 
 template <typename T>
@@ -108,6 +162,10 @@ void softmax_impl(const Tensor& out, const Tensor& t, int64_t dim, bool log) {
     for (int64_t a = b; a < e; ++a) {
       const T* xa = x + a * l.n * l.inner;
       T* ya = y + a * l.n * l.inner;
+      if (l.inner == 1) {
+        softmax_row(ya, xa, l.n, log);
+        continue;
+      }
       std::fill(mx.begin(), mx.end(), -INFINITY);
       std::fill(sum.begin(), sum.end(), 0.0);
       // The max (NaN wins) keeps exp() from overflowing.
@@ -116,13 +174,18 @@ void softmax_impl(const Tensor& out, const Tensor& t, int64_t dim, bool log) {
           const double v = xa[i * l.inner + k];
           if (v > mx[k] || std::isnan(v)) mx[k] = std::isnan(mx[k]) ? mx[k] : v;
         }
+      // z = x - max, then exp(z) in place (vectorised, in T's precision as PyTorch), summed.
+      const int64_t m = l.n * l.inner;
       for (int64_t i = 0; i < l.n; ++i)
-        for (int64_t k = 0; k < l.inner; ++k) sum[k] += std::exp(xa[i * l.inner + k] - mx[k]);
+        for (int64_t k = 0; k < l.inner; ++k) ya[i * l.inner + k] = static_cast<T>(xa[i * l.inner + k] - mx[k]);
+      exp_inplace(ya, m);
+      for (int64_t i = 0; i < l.n; ++i)
+        for (int64_t k = 0; k < l.inner; ++k) sum[k] += ya[i * l.inner + k];
       for (int64_t k = 0; k < l.inner; ++k) sum[k] = log ? std::log(sum[k]) : 1.0 / sum[k];
       for (int64_t i = 0; i < l.n; ++i)
         for (int64_t k = 0; k < l.inner; ++k) {
-          const double z = xa[i * l.inner + k] - mx[k];
-          ya[i * l.inner + k] = static_cast<T>(log ? z - sum[k] : std::exp(z) * sum[k]);
+          T& o = ya[i * l.inner + k];
+          o = log ? static_cast<T>(xa[i * l.inner + k] - mx[k] - sum[k]) : static_cast<T>(o * sum[k]);
         }
     }
   });

@@ -14,6 +14,9 @@
 //                                                   order of the reduced dims)
 //   void combine(acc_t& a, const acc_t& b) const;   b covers elements after a's
 //   void store(int64_t o, const acc_t&) const;      writes output o (contiguous out_shape)
+// and optionally, for speed (order-insensitive reducers such as sums):
+//   void run(acc_t&, const T* p, int64_t n) const;            n contiguous elements
+//   void lanes(acc_t* acc, const T* row, int64_t n) const;    acc[j] takes row[j], j < n
 #include <vector>
 
 #include "core/internal.h"
@@ -62,7 +65,9 @@ void reduce_range(const ReduceGeom& g, const R& red, const T* p, typename R::acc
     const T* q = p + offset_of(i / n0, g.red_sizes, g.red_strides, 1) + j0 * s0;
     const int64_t cnt = std::min(n0 - j0, re - i);
     if (s0 == 1) {
-      for (int64_t j = 0; j < cnt; ++j) red.step(acc, q[j], i + j);
+      if constexpr (requires { red.run(acc, q, cnt); }) red.run(acc, q, cnt);
+      else
+        for (int64_t j = 0; j < cnt; ++j) red.step(acc, q[j], i + j);
     } else {
       for (int64_t j = 0; j < cnt; ++j) red.step(acc, q[j * s0], i + j);
     }
@@ -112,7 +117,9 @@ void reduce(const ReduceGeom& g, const R& red) {
         for (int64_t j = 0; j < nb; ++j) acc[j] = red.init(o0 + j);
         for (int64_t r = 0; r < nred; ++r) {
           const T* row = p + detail::offset_of(r, g.red_sizes, g.red_strides);
-          for (int64_t j = 0; j < nb; ++j) red.step(acc[j], row[j], r);
+          if constexpr (requires { red.lanes(acc.data(), row, nb); }) red.lanes(acc.data(), row, nb);
+          else
+            for (int64_t j = 0; j < nb; ++j) red.step(acc[j], row[j], r);
         }
         for (int64_t j = 0; j < nb; ++j) red.store(o0 + j, acc[j]);
       }
