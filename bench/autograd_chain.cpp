@@ -4,13 +4,12 @@
 //   cmake -S . -B build-bench -DNABLA_BUILD_BENCH=ON && cmake --build build-bench --target autograd_chain
 //   ./build-bench/bench/autograd_chain
 #include <benchmark/benchmark.h>
+#include <nabla/nabla.h>
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <map>
 #include <string>
-
-#include <nabla/nabla.h>
 
 namespace {
 
@@ -72,8 +71,8 @@ int main(int argc, char** argv) {
     double nabla_ns = g_ns["nabla_chain"] * 1000.0 / kChain;
     double torch_ns = g_ns["torch_chain"] * 1000.0 / kChain;
     std::printf("\nforward+backward per op (chain of %d scalar mul/add):\n", kChain);
-    std::printf("  nabla    %8.1f ns\n  libtorch %8.1f ns\n  ratio    %8.2fx (libtorch / nabla)\n", nabla_ns,
-                torch_ns, torch_ns / nabla_ns);
+    std::printf("  nabla    %8.1f ns\n  libtorch %8.1f ns\n  ratio    %8.2fx (libtorch / nabla)\n", nabla_ns, torch_ns,
+                torch_ns / nabla_ns);
   }
   benchmark::Shutdown();
   return 0;

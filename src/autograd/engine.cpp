@@ -25,8 +25,8 @@ thread_local int t_depth = 0;
 // the broadcast dims) and dtype before buffering it. Backward formulas never reduce.
 Tensor sum_to_shape(const Tensor& g, IntArrayRef shape, Node* fn, size_t i) {
   auto invalid = [&] {
-    return Error(nabla::detail::str("Function ", fn->name(), " returned an invalid gradient at index ", i,
-                                    " - got ", g.sizes(), " but expected shape compatible with ", shape));
+    return Error(nabla::detail::str("Function ", fn->name(), " returned an invalid gradient at index ", i, " - got ",
+                                    g.sizes(), " but expected shape compatible with ", shape));
   };
   int64_t lead = g.dim() - static_cast<int64_t>(shape.size());
   if (lead < 0) throw invalid();
@@ -65,9 +65,9 @@ void check_nan(Node* n, const variable_list& outputs) {
 // What one backward run knows about a node of the graph.
 struct Slot {
   Node* fn = nullptr;
-  int32_t deps = 0;     // edges from nodes of this run not yet executed
-  bool needed = true;   // must run for the requested gradients
-  bool target = false;  // its gradient is captured (grad()) or accumulated (backward(inputs))
+  int32_t deps = 0;      // edges from nodes of this run not yet executed
+  bool needed = true;    // must run for the requested gradients
+  bool target = false;   // its gradient is captured (grad()) or accumulated (backward(inputs))
   variable_list buffer;  // incoming gradients, summed
 };
 
@@ -186,8 +186,8 @@ void deliver(Slot& slot, uint32_t input_nr, Tensor g, SpareBuffers& spare) {
 // Runs the graph below `roots`. In capture mode the gradients arriving at `targets` are
 // returned (before the targets' hooks run, as PyTorch's autograd.grad) and AccumulateGrad
 // nodes do not run; in accumulate mode only the needed nodes run when targets are given.
-variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, bool keep_graph,
-                      bool create_graph, const std::vector<Target>& targets, Mode mode) {
+variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, bool keep_graph, bool create_graph,
+                      const std::vector<Target>& targets, Mode mode) {
   GraphTask task;
   discover(task, roots, targets, mode);
   AutoGradMode grad_mode(create_graph);
@@ -251,23 +251,21 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
 
 void make_roots(const variable_list& outputs, const variable_list& grad_outputs, std::vector<Edge>& edges,
                 variable_list& grads) {
-  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", outputs.size(),
-              " tensors and ", grad_outputs.size(), " gradients");
+  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", outputs.size(), " tensors and ",
+              grad_outputs.size(), " gradients");
   edges.reserve(outputs.size());
   grads.reserve(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
-    NABLA_CHECK(out.requires_grad(), "element ", i,
-                " of tensors does not require grad and does not have a grad_fn");
+    NABLA_CHECK(out.requires_grad(), "element ", i, " of tensors does not require grad and does not have a grad_fn");
     edges.push_back(gradient_edge(out));
     Tensor g = grad_outputs.empty() ? Tensor() : grad_outputs[i];
     if (!g.defined()) {
       NABLA_CHECK(out.numel() == 1, "grad can be implicitly created only for scalar outputs");
       g = ones_like(out);
     } else {
-      NABLA_CHECK(g.sizes() == out.sizes(), "Mismatch in shape: grad_output[", i,
-                  "] has a shape of torch.Size(", g.sizes(), ") and output[", i, "] has a shape of torch.Size(",
-                  out.sizes(), ").");
+      NABLA_CHECK(g.sizes() == out.sizes(), "Mismatch in shape: grad_output[", i, "] has a shape of torch.Size(",
+                  g.sizes(), ") and output[", i, "] has a shape of torch.Size(", out.sizes(), ").");
     }
     grads.push_back(std::move(g));
   }

@@ -163,8 +163,7 @@ variable_list FunctionSupport::check_outputs(const Node& node, const std::vector
     if (all_undefined) grads.resize(num_forward_inputs);
   }
   NABLA_CHECK(grads.size() == num_forward_inputs, "function ", node.name(),
-              " returned an incorrect number of gradients (expected ", num_forward_inputs, ", got ", grads.size(),
-              ")");
+              " returned an incorrect number of gradients (expected ", num_forward_inputs, ", got ", grads.size(), ")");
   variable_list results;
   results.reserve(grads.size());
   for (size_t i = 0; i < grads.size(); ++i) {

@@ -67,9 +67,8 @@ struct CopySlices final : Node {
 }  // namespace
 
 void write_inplace_result(Tensor& dst, const Tensor& src) {
-  NABLA_CHECK(core::can_cast(src.scalar_type(), dst.scalar_type()), "result type ",
-              scalarTypeName(src.scalar_type()), " can't be cast to the desired output type ",
-              scalarTypeName(dst.scalar_type()));
+  NABLA_CHECK(core::can_cast(src.scalar_type(), dst.scalar_type()), "result type ", scalarTypeName(src.scalar_type()),
+              " can't be cast to the desired output type ", scalarTypeName(dst.scalar_type()));
   if (!dst.is_same(src)) kernels::copy_(dst, src);
   dst.impl()->bump_version();
 }

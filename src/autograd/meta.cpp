@@ -207,9 +207,8 @@ void Tensor::retain_grad() const {
   if (!fn || meta->retains_grad) return;  // leaves keep .grad anyway
   if (!meta->nonleaf_grad) meta->nonleaf_grad = std::make_shared<Tensor>();
   meta->retains_grad = true;
-  fn->hooks().push_back(
-      autograd::GradHook{autograd::next_hook_id(), meta->output_nr, retain_hook(meta->nonleaf_grad),
-                         meta->nonleaf_grad});
+  fn->hooks().push_back(autograd::GradHook{autograd::next_hook_id(), meta->output_nr, retain_hook(meta->nonleaf_grad),
+                                           meta->nonleaf_grad});
 }
 
 bool Tensor::retains_grad() const {

@@ -67,6 +67,37 @@ BlockCache& block_cache() {
   return *cache;
 }
 
+// Small blocks (a few elements: scalars, biases, autograd's 1-element chains) are the per-op
+// overhead of tiny tensors; freed ones are kept per thread by 64-byte size class and reused
+// without going through aligned_alloc. Under AddressSanitizer nothing is cached, so that
+// use-after-free stays detectable.
+constexpr size_t kSmallMax = 1024;
+constexpr size_t kSmallPerClass = 64;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCaching = false;
+#else
+constexpr bool kCaching = true;
+#endif
+
+// Set when this thread's lists are gone (tensors released later, e.g. by static destructors,
+// then go straight to free).
+thread_local bool t_small_gone = false;
+
+struct SmallBlocks {
+  std::vector<void*> lists[kSmallMax / kAlign];
+  ~SmallBlocks() {
+    t_small_gone = true;
+    for (auto& l : lists)
+      for (void* b : l) std::free(b);
+  }
+  std::vector<void*>& of(size_t total) { return lists[total / kAlign - 1]; }
+};
+
+SmallBlocks& small_blocks() {
+  thread_local SmallBlocks blocks;
+  return blocks;
+}
+
 size_t block_size(size_t nbytes) {
   size_t total = (kHeader + nbytes + kAlign - 1) / kAlign * kAlign;
   if (total >= kCacheMin) total = (total + kPage - 1) / kPage * kPage;
@@ -76,7 +107,16 @@ size_t block_size(size_t nbytes) {
 
 intrusive_ptr<StorageImpl> StorageImpl::allocate(size_t nbytes) {
   const size_t total = block_size(nbytes);
-  void* block = total >= kCacheMin ? block_cache().take(total) : nullptr;
+  void* block = nullptr;
+  if (kCaching && total <= kSmallMax && !t_small_gone) {
+    auto& l = small_blocks().of(total);
+    if (!l.empty()) {
+      block = l.back();
+      l.pop_back();
+    }
+  } else if (kCaching && total >= kCacheMin) {
+    block = block_cache().take(total);
+  }
   if (!block) block = std::aligned_alloc(kAlign, total);
   if (!block) throw std::bad_alloc();
   auto* s = new (block) StorageImpl();
@@ -101,7 +141,17 @@ void StorageImpl::release_self() {
     g_allocated.fetch_sub(static_cast<int64_t>(nbytes_), std::memory_order_relaxed);
     const size_t total = block_size(nbytes_);
     this->~StorageImpl();
-    if (total < kCacheMin || !block_cache().give(this, total)) std::free(this);
+    void* block = this;
+    if (kCaching && total <= kSmallMax && !t_small_gone) {
+      auto& l = small_blocks().of(total);
+      if (l.size() < kSmallPerClass) {
+        l.push_back(block);
+        return;
+      }
+    } else if (kCaching && total >= kCacheMin && block_cache().give(block, total)) {
+      return;
+    }
+    std::free(block);
   } else {
     if (deleter_) deleter_(data_);
     delete this;

@@ -36,8 +36,8 @@ TEST(Engine, ValueUsedSeveralTimes) {
 TEST(Engine, DiamondAndSharedSubgraph) {
   auto x = leaf({2, 3}, 2);
   auto w = leaf({3}, 3);
-  auto shared = x * w;                 // used by both branches
-  auto left = shared * 3 + w;          // w also enters directly
+  auto shared = x * w;         // used by both branches
+  auto left = shared * 3 + w;  // w also enters directly
   auto right = shared / (w * w + 1);
   auto out = (left * right).sum() + shared.sum();
   out.backward();
@@ -82,8 +82,8 @@ TEST(Engine, RetainGraphAndSecondBackwardError) {
   auto y = (x.exp() * x).sum();
   y.backward({}, /*retain_graph=*/true);
   y.backward();
-  auto ref = oracle::run("y = (x.exp() * x).sum(); y.backward(retain_graph=True); y.backward(); out = x.grad",
-                         {{"x", x}});
+  auto ref =
+      oracle::run("y = (x.exp() * x).sum(); y.backward(retain_graph=True); y.backward(); out = x.grad", {{"x", x}});
   EXPECT_SAME(x.grad(), ref.tensor());
   std::string expected = oracle::error_of("y = (x.exp() * x).sum(); y.backward(); y.backward()", {{"x", x}});
   EXPECT_EQ(error_message([&] { y.backward(); }), expected);
@@ -105,7 +105,9 @@ TEST(Engine, GuideErrorTexts) {
             oracle::error_of("c.register_hook(lambda g: g)", {{"c", c}}));
   EXPECT_EQ(error_message([&] { y.sum().backward(ones({4}, kDouble)); }),
             oracle::error_of("(x * 2).sum().backward(torch.ones(4, dtype=torch.float64))", {{"x", x}}));
-  EXPECT_EQ(error_message([&] { autograd::backward({y.sum(), y.sum()}, {ones({}, kDouble)}); }),
+  EXPECT_EQ(error_message([&] {
+              autograd::backward({y.sum(), y.sum()}, {ones({}, kDouble)});
+            }),
             oracle::error_of("torch.autograd.grad([(x * 2).sum(), x.sum()], [x], [torch.tensor(1.)])", {{"x", x}}));
   EXPECT_EQ(error_message([&] { y.sum().backward({}, {}, false, std::vector<Tensor>{}); }),
             oracle::error_of("(x * 2).sum().backward(inputs=[])", {{"x", x}}));
@@ -194,8 +196,7 @@ TEST(Engine, DetachSharesStorageAndVersion) {
   EXPECT_TRUE(q.is_leaf());
   EXPECT_FALSE(q.requires_grad());
   auto v2 = (x * 1).view({3});
-  EXPECT_EQ(error_message([&] { v2.detach_(); }),
-            oracle::error_of("(x * 1).view(3).detach_()", {{"x", x}}));
+  EXPECT_EQ(error_message([&] { v2.detach_(); }), oracle::error_of("(x * 1).view(3).detach_()", {{"x", x}}));
 }
 
 TEST(Engine, GradFnNamesAndNextEdges) {
@@ -213,9 +214,10 @@ TEST(Engine, GradFnNamesAndNextEdges) {
   // The same leaf always leads to the same AccumulateGrad node.
   auto y2 = x + 1;
   EXPECT_EQ(y2.grad_fn()->next_edge(0).function, edges[0].function);
-  auto names = oracle::run("y = x * c; z = y.sum(); out = (y.grad_fn.name(), z.grad_fn.name(), "
-                           "type(y.grad_fn.next_functions[0][0]).__name__)",
-                           {{"x", x}, {"c", c}});
+  auto names = oracle::run(
+      "y = x * c; z = y.sum(); out = (y.grad_fn.name(), z.grad_fn.name(), "
+      "type(y.grad_fn.next_functions[0][0]).__name__)",
+      {{"x", x}, {"c", c}});
   EXPECT_EQ(y.sum().grad_fn()->name(), names.strings[1]);
   EXPECT_EQ("torch::autograd::" + names.strings[2], edges[0].function->name());
   // output_nr of multi-output ops.
@@ -255,7 +257,9 @@ TEST(Engine, GradAllowUnused) {
   EXPECT_SAME(gs[0], oracle::eval("torch.full_like(a, 3.)", {{"a", a.detach()}}));
   EXPECT_FALSE(gs[1].defined());
   EXPECT_FALSE(a.grad().defined());  // grad() does not touch .grad
-  EXPECT_EQ(error_message([&] { autograd::grad({y}, {a, b}); }),
+  EXPECT_EQ(error_message([&] {
+              autograd::grad({y}, {a, b});
+            }),
             oracle::error_of("torch.autograd.grad((a * 3).sum(), [a, b])", {{"a", a}, {"b", b}}));
   auto c = sample({2}, kDouble, 23);
   EXPECT_EQ(error_message([&] { autograd::grad({y}, {c}); }),

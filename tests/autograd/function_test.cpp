@@ -102,9 +102,9 @@ TEST(Function, SavedTensorsAndSavedData) {
   EXPECT_EQ(y.grad_fn()->name(), "torch::autograd::CppNode<(anonymous namespace)::ScaledMul>");
   EXPECT_EQ(y.grad_fn()->next_edges().size(), 2u);
   (y * y).sum().backward();
-  auto ref = oracle::run(std::string(kPyScaledMul) +
-                             "y = ScaledMul.apply(x, w, 2.5); (y * y).sum().backward(); out = (y, x.grad)",
-                         {{"x", x}, {"w", w}});
+  auto ref = oracle::run(
+      std::string(kPyScaledMul) + "y = ScaledMul.apply(x, w, 2.5); (y * y).sum().backward(); out = (y, x.grad)",
+      {{"x", x}, {"w", w}});
   EXPECT_SAME(y.detach(), ref.tensor(0));
   EXPECT_SAME(x.grad(), ref.tensor(1));
   EXPECT_EQ(error_message([&] { (y * y).sum().backward(); }).substr(0, 50),

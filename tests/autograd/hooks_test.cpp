@@ -13,8 +13,8 @@ TEST(Hooks, NonLeafHookReplacesGradient) {
   auto y = x * 2;
   y.register_hook([](const Tensor& g) { return g * 10; });
   (y * y).sum().backward();
-  auto ref = oracle::run("y = x * 2; y.register_hook(lambda g: g * 10); (y * y).sum().backward(); out = x.grad",
-                         {{"x", x}});
+  auto ref =
+      oracle::run("y = x * 2; y.register_hook(lambda g: g * 10); (y * y).sum().backward(); out = x.grad", {{"x", x}});
   EXPECT_SAME(x.grad(), ref.tensor());
 }
 
@@ -136,7 +136,7 @@ TEST(Hooks, GradDoesNotRunHooksOfItsInputs) {
   });
   auto gs = autograd::grad({(x * x).sum()}, {x});
   EXPECT_EQ(calls, 0);
-  auto ref = oracle::run("x.register_hook(lambda g: g * 10); out = torch.autograd.grad((x * x).sum(), x)[0]",
-                         {{"x", x}});
+  auto ref =
+      oracle::run("x.register_hook(lambda g: g * 10); out = torch.autograd.grad((x * x).sum(), x)[0]", {{"x", x}});
   EXPECT_SAME(gs[0], ref.tensor());
 }

@@ -43,9 +43,10 @@ TEST(InPlace, InPlaceOnNonLeafGradients) {
   y.mul_(3);
   y.add_(x);
   y.sum().backward();
-  auto ref = oracle::run("y = x * 2; y.mul_(3); y.add_(x); y.sum().backward()\n"
-                         "out = (y, x.grad, y.grad_fn.name(), y._version)",
-                         {{"x", x}});
+  auto ref = oracle::run(
+      "y = x * 2; y.mul_(3); y.add_(x); y.sum().backward()\n"
+      "out = (y, x.grad, y.grad_fn.name(), y._version)",
+      {{"x", x}});
   EXPECT_SAME(y.detach(), ref.tensor(0));
   EXPECT_SAME(x.grad(), ref.tensor(1));
   EXPECT_EQ(y.grad_fn()->name(), ref.strings[2]);
@@ -120,9 +121,10 @@ TEST(InPlace, ViewOfTensorWithoutGradGetsHistoryFromOperand) {
   EXPECT_TRUE(b.requires_grad());
   EXPECT_EQ(b.grad_fn(), v.grad_fn()->next_edge(0).function);
   (b * b).sum().backward();
-  auto ref = oracle::run("b = torch.zeros(2, 3, dtype=torch.float64); v = b[0]; v.add_(w * 2)\n"
-                         "(b * b).sum().backward(); out = (b, w.grad)",
-                         {{"w", w}});
+  auto ref = oracle::run(
+      "b = torch.zeros(2, 3, dtype=torch.float64); v = b[0]; v.add_(w * 2)\n"
+      "(b * b).sum().backward(); out = (b, w.grad)",
+      {{"w", w}});
   EXPECT_SAME(b.detach(), ref.tensor(0));
   EXPECT_SAME(w.grad(), ref.tensor(1));
 }

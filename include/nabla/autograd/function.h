@@ -35,13 +35,13 @@ namespace nabla::autograd {
 class IValue {
  public:
   IValue() = default;
-  IValue(double v) : v_(v) {}                                   // NOLINT
-  IValue(int64_t v) : v_(v) {}                                  // NOLINT
-  IValue(int v) : v_(static_cast<int64_t>(v)) {}                // NOLINT
-  IValue(bool v) : v_(v) {}                                     // NOLINT
-  IValue(std::string v) : v_(std::move(v)) {}                   // NOLINT
-  IValue(const char* v) : v_(std::string(v)) {}                 // NOLINT
-  IValue(Tensor v) : v_(std::move(v)) {}                        // NOLINT
+  IValue(double v) : v_(v) {}                     // NOLINT
+  IValue(int64_t v) : v_(v) {}                    // NOLINT
+  IValue(int v) : v_(static_cast<int64_t>(v)) {}  // NOLINT
+  IValue(bool v) : v_(v) {}                       // NOLINT
+  IValue(std::string v) : v_(std::move(v)) {}     // NOLINT
+  IValue(const char* v) : v_(std::string(v)) {}   // NOLINT
+  IValue(Tensor v) : v_(std::move(v)) {}          // NOLINT
 
   bool isNone() const { return v_.index() == 0; }
   bool isDouble() const { return v_.index() == 1; }
@@ -196,8 +196,7 @@ struct Function {
       if (is_executable) FunctionSupport::save_variables(node->ctx_, node.get());
       return outs[0];
     } else {
-      static_assert(std::is_same_v<forward_return_t, variable_list>,
-                    "forward must return a Tensor or a variable_list");
+      static_assert(std::is_same_v<forward_return_t, variable_list>, "forward must return a Tensor or a variable_list");
       FunctionSupport::wrap_outputs(input_vars, node->ctx_, outputs, recorded);
       if (is_executable) FunctionSupport::save_variables(node->ctx_, node.get());
       return outputs;

@@ -88,8 +88,26 @@ struct StridedIter {
 };
 
 // Elementwise kernels: out[i] = f(in...[i]) with out of type R and inputs of type T.
+// Fast paths shared by the loops: a single element, or operands that are all contiguous with
+// the output's shape (no iterator set-up at all; GUIDE §3's per-op overhead).
+inline bool same_contiguous(const Tensor& out, const Tensor& a) {
+  return a.is_contiguous() && a.sizes() == out.sizes();
+}
+
 template <typename R, typename T, typename F>
 void unary_loop(const Tensor& out, const Tensor& a, F f) {
+  if (out.numel() == 1) {
+    *static_cast<R*>(out.data_ptr()) = f(*static_cast<const T*>(a.data_ptr()));
+    return;
+  }
+  if (out.is_contiguous() && same_contiguous(out, a)) {
+    R* o = static_cast<R*>(out.data_ptr());
+    const T* x = static_cast<const T*>(a.data_ptr());
+    parallel_for(0, out.numel(), kGrainSize, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
+    });
+    return;
+  }
   StridedIter<2> it({&out, &a});
   it.run([&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
     R* o = reinterpret_cast<R*>(p[0]);
@@ -108,6 +126,19 @@ void unary_loop(const Tensor& out, const Tensor& a, F f) {
 
 template <typename R, typename T, typename F>
 void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+  if (out.numel() == 1) {
+    *static_cast<R*>(out.data_ptr()) = f(*static_cast<const T*>(a.data_ptr()), *static_cast<const T*>(b.data_ptr()));
+    return;
+  }
+  if (out.is_contiguous() && same_contiguous(out, a) && same_contiguous(out, b)) {
+    R* o = static_cast<R*>(out.data_ptr());
+    const T* x = static_cast<const T*>(a.data_ptr());
+    const T* y = static_cast<const T*>(b.data_ptr());
+    parallel_for(0, out.numel(), kGrainSize, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(x[i], y[i]);
+    });
+    return;
+  }
   StridedIter<3> it({&out, &a, &b});
   it.run([&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
     R* o = reinterpret_cast<R*>(p[0]);
