@@ -47,7 +47,7 @@ class Ctx {
   void save(const Ts&... ts) {
     if (!node_) return;
     saved_.reserve(saved_.size() + sizeof...(Ts));
-    (saved_.emplace_back(prepare(ts), false), ...);
+    (save_one(ts), ...);
   }
   /// Saves an output of this op (kept without a reference cycle).
   void save_output(const Tensor& t) {
@@ -72,13 +72,25 @@ class Ctx {
   }
   /// Set by in-place ops to the tensor they overwrite: saving it keeps a copy of its old value
   /// (PyTorch's original_self); saving it a second time keeps the tensor itself.
-  void set_inplace_target(const TensorImpl* t) { inplace_target_ = t; }
+  void set_inplace_target(const TensorImpl* t) { inplace_target_ = self_ = t; }
 
  private:
   Tensor prepare(const Tensor& t) const;
   Node* node_;
   std::vector<SavedVariable> saved_;
   mutable const TensorImpl* inplace_target_ = nullptr;
+  const TensorImpl* self_ = nullptr;  // self of an in-place op (stays set)
+
+  // Self saved a second time (x.mul_(x)) becomes this node's output: it is kept like a saved
+  // output (no reference cycle node → self → node), and its version check fails in backward,
+  // as in PyTorch.
+  void save_one(const Tensor& t) {
+    if (self_ && !inplace_target_ && t.defined() && t.unsafeGetTensorImpl() == self_) {
+      saved_.emplace_back(t, true);
+      return;
+    }
+    saved_.emplace_back(prepare(t), false);
+  }
 };
 
 namespace detail {
