@@ -8,6 +8,8 @@ packages=(
   cmake g++ make pkg-config
   # library dependencies
   libopenblas-dev libomp-dev libsleef-dev zlib1g-dev nlohmann-json3-dev
+  # examples: command-line flags of the training program, and its data set
+  libcli11-dev dataset-fashion-mnist
   # tests and benchmarks
   googletest libgtest-dev libbenchmark-dev
   # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++

@@ -86,6 +86,11 @@ class Tensor {
                 std::optional<std::vector<Tensor>> inputs = std::nullopt) const;
   Tensor detach() const;
   Tensor& detach_();
+  /// The values without autograd history, sharing storage (`x.data` in Python).
+  Tensor data() const { return detach(); }
+  /// Makes this tensor hold new_data's storage, dtype and geometry while keeping its autograd
+  /// identity (requires_grad, hooks): what nn::Module::to does to parameters.
+  void set_data(const Tensor& new_data) const;
   void retain_grad() const;
   bool retains_grad() const;
   /// hook(grad) runs when the gradient of this tensor is computed; a hook returning a tensor

@@ -185,6 +185,14 @@ Tensor Tensor::detach() const {
   return core::alias(*this);
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  TensorImpl* self = checked();
+  TensorImpl* src = new_data.checked();
+  self->set_storage(src->storage());
+  self->set_dtype(src->dtype());
+  self->set_geometry(src->sizes(), src->strides(), src->storage_offset());
+}
+
 Tensor& Tensor::detach_() {
   auto* meta = checked()->autograd_meta();
   if (meta) {
