@@ -20,6 +20,9 @@ class TensorImpl : public RefCounted {
   TensorImpl(intrusive_ptr<StorageImpl> storage, ScalarType dtype, IntArrayRef sizes,
              IntArrayRef strides, int64_t offset);
   ~TensorImpl() override;
+  /// Every op result needs a TensorImpl: they come from per-thread free lists (as nodes do).
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes) noexcept;
 
   IntArrayRef sizes() const { return sizes_; }
   IntArrayRef strides() const { return strides_; }

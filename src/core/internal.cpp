@@ -66,12 +66,19 @@ struct Promoter {
 }  // namespace
 
 ScalarType result_type(std::initializer_list<const Tensor*> operands) {
+  // Operands of one dtype promote to it, whatever their groups (the common case).
+  ScalarType first = (*operands.begin())->scalar_type();
+  bool uniform = true;
+  for (const Tensor* t : operands) uniform = uniform && t->scalar_type() == first;
+  if (uniform) return first;
   Promoter p;
   for (const Tensor* t : operands) p.add(t->scalar_type(), t->dim() == 0 ? 1 : 0);
   return p.result();
 }
 
 ScalarType result_type_scalar(const Tensor& t, const Scalar& s) {
+  // A scalar never raises a tensor's dtype within its category or below it.
+  if (category(s.type()) <= category(t.scalar_type())) return t.scalar_type();
   Promoter p;
   p.add(t.scalar_type(), t.dim() == 0 ? 1 : 0);
   p.add(s.type(), 2);

@@ -28,6 +28,11 @@ TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> storage, ScalarType dtype, Int
 
 TensorImpl::~TensorImpl() = default;
 
+void* TensorImpl::operator new(size_t bytes) { return autograd::detail::allocate_node_memory(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) noexcept {
+  autograd::detail::free_node_memory(p, bytes);
+}
+
 void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
   sizes_ = DimVector(sizes);
   strides_ = DimVector(strides);

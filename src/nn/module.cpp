@@ -287,7 +287,7 @@ OrderedDict<std::string, Tensor> Module::state_dict(const std::string& prefix,
 }
 
 void Module::load_into(const std::string& prefix, const OrderedDict<std::string, Tensor>& state,
-                       bool strict, std::vector<std::string>& missing,
+                       std::vector<std::string>& missing,
                        std::vector<std::string>& unexpected, std::vector<std::string>& errors) {
   auto load_one = [&](const std::string& local, Tensor& target) {
     std::string key = prefix + local;
@@ -318,28 +318,26 @@ void Module::load_into(const std::string& prefix, const OrderedDict<std::string,
     if (p.value().defined()) load_one(p.key(), p.value());
   for (auto& b : buffers_)
     if (b.value().defined() && !non_persistent_buffers_.count(b.key())) load_one(b.key(), b.value());
-  if (strict) {
-    for (const auto& item : state) {
-      const std::string& key = item.key();
-      if (key.compare(0, prefix.size(), prefix) != 0) continue;
-      std::string head = key.substr(prefix.size());
-      head = head.substr(0, head.find('.'));
-      bool local = (parameters_.contains(head) && parameters_[head].defined()) ||
-                   (buffers_.contains(head) && buffers_[head].defined() &&
-                    !non_persistent_buffers_.count(head));
-      if (!local && !children_.contains(head)) unexpected.push_back(key);
-    }
+  // Unexpected keys: under this module's prefix, naming neither a local tensor nor a child.
+  for (const auto& item : state) {
+    const std::string& key = item.key();
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string head = key.substr(prefix.size());
+    head = head.substr(0, head.find('.'));
+    bool local = (parameters_.contains(head) && parameters_[head].defined()) ||
+                 (buffers_.contains(head) && buffers_[head].defined() &&
+                  !non_persistent_buffers_.count(head));
+    if (!local && !children_.contains(head)) unexpected.push_back(key);
   }
   for (auto& child : children_)
-    child.value()->load_into(prefix + child.key() + ".", state, strict, missing, unexpected,
-                             errors);
+    child.value()->load_into(prefix + child.key() + ".", state, missing, unexpected, errors);
 }
 
 IncompatibleKeys Module::load_state_dict(const OrderedDict<std::string, Tensor>& state_dict,
                                          bool strict) {
   IncompatibleKeys keys;
   std::vector<std::string> errors;
-  load_into("", state_dict, strict, keys.missing_keys, keys.unexpected_keys, errors);
+  load_into("", state_dict, keys.missing_keys, keys.unexpected_keys, errors);
   if (strict) {
     if (!keys.unexpected_keys.empty())
       errors.insert(errors.begin(),

@@ -32,7 +32,10 @@ inline Tensor wrap_scalar(const Scalar& s, ScalarType dtype) {
 template <typename F>
 Tensor binary_op(const Tensor& a, const Tensor& b, ScalarType compute, ScalarType out_dtype, const char* name, F f) {
   Tensor out = core::empty(core::broadcast_shape(a.sizes(), b.sizes()), out_dtype);
-  Tensor x = cast(a, compute), y = cast(b, compute);
+  // Converted copies only where the dtype differs (no refcount traffic otherwise).
+  Tensor xc, yc;
+  const Tensor& x = a.scalar_type() == compute ? a : (xc = cast(a, compute));
+  const Tensor& y = b.scalar_type() == compute ? b : (yc = cast(b, compute));
   NABLA_DISPATCH_ALL_TYPES(compute, name, [&] {
     if (out_dtype == compute) {
       kernels::binary_loop<scalar_t, scalar_t>(out, x, y, [&](scalar_t u, scalar_t v) { return f(u, v); });

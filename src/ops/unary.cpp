@@ -195,7 +195,9 @@ struct Relu {
     ctx.save_output(y);
     return y;
   }
-  variable_list backward(Ctx& ctx, const variable_list& g) { return {where(ctx.saved(0) > 0, g[0], 0)}; }
+  // PyTorch's threshold_backward: the gradient passes unless the output is <= 0 (so it passes
+  // at NaN).
+  variable_list backward(Ctx& ctx, const variable_list& g) { return {where(ctx.saved(0) <= 0, 0, g[0])}; }
 };
 
 // Piecewise-constant ops: zero gradient.

@@ -266,3 +266,11 @@ TEST(Pow, GradientsAndNames) {
   EXPECT_TRUE(nabla::testing::grad_parity([](const std::vector<Tensor>& in) { return in[0].pow(0) + in[0].pow(3); },
                                           "x.pow(0) + x.pow(3)", {{"x", x}}));
 }
+
+TEST(Unary, ReluGradientPassesAtNaNAsTorch) {
+  auto x = nabla::tensor({NAN, -1.0f, 0.0f, 2.0f}).requires_grad_();
+  nabla::relu(x).sum().backward();
+  auto ref = oracle::run("x = a.clone().requires_grad_(); torch.relu(x).sum().backward(); out = x.grad",
+                         {{"a", x.detach()}});
+  EXPECT_SAME(x.grad(), ref.tensor());
+}

@@ -15,6 +15,10 @@ struct LeafHook {
 };
 
 struct AutogradMeta {
+  /// Pooled like nodes: every recorded op result gets one.
+  static void* operator new(size_t bytes) { return detail::allocate_node_memory(bytes); }
+  static void operator delete(void* p, size_t bytes) noexcept { detail::free_node_memory(p, bytes); }
+
   bool requires_grad = false;
   /// retain_grad() was called on this non-leaf.
   bool retains_grad = false;

@@ -39,6 +39,13 @@ struct ModuleHolderIndicator {};
 template <typename T>
 inline constexpr bool is_module_holder_v =
     std::is_base_of_v<ModuleHolderIndicator, std::decay_t<T>>;
+/// Whether T is a holder of Contained (so that a holder's constructor does not swallow copies).
+template <typename T, typename Contained, typename = void>
+struct is_module_holder_of : std::false_type {};
+template <typename T, typename Contained>
+struct is_module_holder_of<T, Contained, std::void_t<typename std::decay_t<T>::ContainedType>>
+    : std::bool_constant<is_module_holder_v<T> &&
+                         std::is_same_v<typename std::decay_t<T>::ContainedType, Contained>> {};
 }  // namespace detail
 
 /// What load_state_dict(strict = false) reports, as PyTorch's _IncompatibleKeys.
@@ -185,7 +192,7 @@ class Module : public std::enable_shared_from_this<Module> {
   void apply_to_submodules(const NamedModulePointerApplyFunction& fn,
                            const std::string& name_prefix) const;
   void load_into(const std::string& prefix, const OrderedDict<std::string, Tensor>& state,
-                 bool strict, std::vector<std::string>& missing,
+                 std::vector<std::string>& missing,
                  std::vector<std::string>& unexpected, std::vector<std::string>& errors);
 
   OrderedDict<std::string, Tensor> parameters_{"Parameter"};
@@ -267,7 +274,8 @@ class ModuleHolder : detail::ModuleHolderIndicator {
   ModuleHolder() : impl_(default_construct()) {}
   ModuleHolder(std::nullptr_t) : impl_(nullptr) {}  // NOLINT: implicit, as libtorch
   template <typename Head, typename... Tail,
-            typename = std::enable_if_t<!(detail::is_module_holder_v<Head> && sizeof...(Tail) == 0) &&
+            typename = std::enable_if_t<!(detail::is_module_holder_of<Head, Contained>::value &&
+                                          sizeof...(Tail) == 0) &&
                                         !std::is_same_v<std::decay_t<Head>, std::nullptr_t>>>
   explicit ModuleHolder(Head&& head, Tail&&... tail)
       : impl_(std::make_shared<Contained>(std::forward<Head>(head), std::forward<Tail>(tail)...)) {}

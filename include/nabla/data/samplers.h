@@ -1,0 +1,74 @@
+#pragma once
+/// Samplers: the order in which a DataLoader visits a dataset (libtorch's
+/// torch::data::samplers, with Python's RandomSampler draws).
+///   nabla::data::samplers::RandomSampler s(60000, gen);
+///   s.reset();  while (auto idx = s.next(64)) { ... }
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/generator.h"
+#include "nabla/tensor.h"
+
+namespace nabla::data::samplers {
+
+/// A sampler's position, as named tensors (it goes into checkpoints with nabla::save).
+using SamplerState = std::vector<std::pair<std::string, Tensor>>;
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  /// Starts a new pass over the dataset (a new order for a RandomSampler); new_size changes
+  /// the dataset size.
+  virtual void reset(std::optional<size_t> new_size = std::nullopt) = 0;
+  /// Number of indices in a pass.
+  virtual size_t size() const noexcept = 0;
+  /// The next up to batch_size indices of this pass; nullopt once the pass is over.
+  std::optional<std::vector<size_t>> next(size_t batch_size);
+  /// How many indices of this pass next() has returned.
+  size_t index() const noexcept { return index_; }
+  /// All indices of this pass, in order.
+  const std::vector<size_t>& indices() const noexcept { return indices_; }
+  /// The pass's order and position ("indices", "index").
+  SamplerState state_dict() const;
+  /// Restores a state_dict: next() continues the saved pass where it stopped.
+  void load_state_dict(const SamplerState& state);
+
+ protected:
+  std::vector<size_t> indices_;
+  size_t index_ = 0;
+};
+
+/// 0, 1, ..., size-1.
+class SequentialSampler : public Sampler {
+ public:
+  explicit SequentialSampler(size_t size);
+  void reset(std::optional<size_t> new_size = std::nullopt) override;
+  size_t size() const noexcept override { return size_; }
+
+ private:
+  size_t size_;
+};
+
+/// A random order drawn as Python's RandomSampler (without replacement) draws it: with a
+/// generator, torch.randperm(size, generator) for each whole multiple of size in num_samples and
+/// then one more randperm cut to the remainder (also drawn when the remainder is 0, as
+/// PyTorch's generator-based sampler does at the end of each pass); without one, a seed drawn
+/// from the default generator seeds a fresh generator for the pass.
+class RandomSampler : public Sampler {
+ public:
+  explicit RandomSampler(size_t size, std::optional<Generator> generator = std::nullopt,
+                         std::optional<size_t> num_samples = std::nullopt);
+  void reset(std::optional<size_t> new_size = std::nullopt) override;
+  size_t size() const noexcept override { return num_samples_.value_or(size_); }
+  const std::optional<Generator>& generator() const noexcept { return generator_; }
+
+ private:
+  size_t size_;
+  std::optional<Generator> generator_;
+  std::optional<size_t> num_samples_;
+};
+
+}  // namespace nabla::data::samplers
