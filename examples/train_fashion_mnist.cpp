@@ -35,7 +35,7 @@ struct Config {
   double lr = 0;  // 0: the optimizer's default
   std::string optimizer = "adam";
   std::string scheduler = "cosine";
-  int threads = 2;
+  int threads = 1;
   uint64_t seed = 0;
   std::string out = "runs/fashion_mnist";
   std::string resume;
@@ -200,7 +200,7 @@ int run(const Config& c) {
   std::cout << model << "\n"
             << train_loader.dataset().size().value() << " training images, " << train_loader.size() << " batches of "
             << c.batch_size << ", optimizer " << c.optimizer << ", scheduler " << c.scheduler << ", " << c.threads
-            << " threads\n";
+            << (c.threads == 1 ? " thread\n" : " threads\n");
 
   for (int64_t epoch = start_epoch + 1; epoch <= c.epochs; ++epoch) {
     const auto t0 = Clock::now();

@@ -2,6 +2,7 @@
 /// The umbrella header: everything nabla offers.
 ///   #include <nabla/nabla.h>
 #include "nabla/autograd.h"
+#include "nabla/checkpoint.h"
 #include "nabla/data.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"

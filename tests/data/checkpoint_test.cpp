@@ -72,7 +72,7 @@ struct TrainingRun {
     opt.load_state_dict(c.optimizer_state());
     sched.load_state_dict(c.scheduler_state());
     loader.load_state_dict(c.data_loader_state());
-    (void)c;
+    default_generator().set_state(c.generator_state());
   }
 
   nn::Sequential model;
