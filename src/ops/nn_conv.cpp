@@ -25,7 +25,6 @@
 #include "nabla/functions.h"
 #include "nabla/nn/functional/conv.h"
 
-extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace nabla {
 
@@ -81,9 +80,8 @@ T* scratch(size_t n) {
 }
 
 // Note [Threads in convolutions]
-// Samples are spread over nabla's threads, each running single-threaded GEMMs: OpenBLAS's
-// own threads would serialise concurrent calls (and spin against ours), so it is told to use
-// one thread while the samples run in parallel.
+// Samples are spread over nabla's threads, each running single-threaded GEMMs (OpenBLAS is
+// always single-threaded: Note [Threaded GEMM] in kernels/cpu/blas.cpp).
 template <typename F>
 void for_each_sample_chunk(int64_t n, const F& f) {
   const int threads = kernels::get_num_threads();
@@ -91,9 +89,7 @@ void for_each_sample_chunk(int64_t n, const F& f) {
     f(0, n);
     return;
   }
-  openblas_set_num_threads(1);
   kernels::parallel_for(0, n, 1, f);
-  openblas_set_num_threads(threads);
 }
 
 // c[m, n] = beta * c + op(a) @ op(b) on row-major matrices, op transposing when asked (a is

@@ -23,9 +23,10 @@ int initial_threads() {
 
 std::atomic<int>& threads() {
   static std::atomic<int> n = [] {
-    int t = initial_threads();
-    openblas_set_num_threads(t);
-    return t;
+    // OpenBLAS stays single-threaded: large products are split over nabla's own threads
+    // (Note [Threaded GEMM] in kernels/cpu/blas.cpp).
+    openblas_set_num_threads(1);
+    return initial_threads();
   }();
   return n;
 }
@@ -34,7 +35,6 @@ std::atomic<int>& threads() {
 void set_num_threads(int n) {
   NABLA_CHECK(n > 0, "set_num_threads expects a positive integer");
   threads().store(n);
-  openblas_set_num_threads(n);
 }
 
 int get_num_threads() { return threads().load(std::memory_order_relaxed); }
