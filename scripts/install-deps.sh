@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config ccache
   # library dependencies
-  libopenblas-dev libomp-dev libsleef-dev zlib1g-dev nlohmann-json3-dev
+  libopenblas-dev libomp-dev libsleef-dev libhwy-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev
   # examples: command-line flags of the training program, and its data set
   libcli11-dev dataset-fashion-mnist
   # tests and benchmarks
