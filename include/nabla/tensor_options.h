@@ -8,25 +8,33 @@
 
 namespace nabla {
 
-enum class DeviceType : int8_t { CPU = 0 };
+/// Where a tensor's memory lives. Only kCPU has kernels today (src/kernels/cpu); the others
+/// are named so that code written for libtorch compiles, and asking for one is an Error.
+enum class DeviceType : int8_t { CPU = 0, CUDA = 1 };
 inline constexpr DeviceType kCPU = DeviceType::CPU;
+inline constexpr DeviceType kCUDA = DeviceType::CUDA;
 
-/// The only device nabla has today; kept so that code written for libtorch compiles.
+///   nabla::Device d(nabla::kCPU);   // nabla::Device(nabla::kCUDA) names CUDA, which has no kernels yet
 struct Device {
   Device(DeviceType t = kCPU) : type_(t) {}  // NOLINT
   DeviceType type() const { return type_; }
-  bool is_cpu() const { return true; }
+  bool is_cpu() const { return type_ == kCPU; }
+  bool is_cuda() const { return type_ == kCUDA; }
   friend bool operator==(Device a, Device b) { return a.type_ == b.type_; }
+  friend bool operator!=(Device a, Device b) { return a.type_ != b.type_; }
 
  private:
   DeviceType type_;
 };
 
+/// Throws nabla::Error unless nabla has kernels for device d (today: only the CPU).
+void check_device_available(Device d);
+
 class TensorOptions {
  public:
   TensorOptions() = default;
   TensorOptions(ScalarType t) : dtype_(t) {}  // NOLINT: implicit, as libtorch
-  TensorOptions(Device) {}                    // NOLINT
+  TensorOptions(Device d) { check_device_available(d); }  // NOLINT
 
   TensorOptions dtype(ScalarType t) const {
     TensorOptions o = *this;
@@ -43,7 +51,10 @@ class TensorOptions {
     o.requires_grad_ = r;
     return o;
   }
-  TensorOptions device(Device) const { return *this; }
+  TensorOptions device(Device d) const {
+    check_device_available(d);
+    return *this;
+  }
 
   ScalarType dtype() const { return dtype_.value_or(default_dtype()); }
   bool has_dtype() const { return dtype_.has_value(); }

@@ -69,4 +69,9 @@ void set_default_dtype(ScalarType t) {
 }
 ScalarType get_default_dtype() { return g_default_dtype; }
 
+void check_device_available(Device d) {
+  // PyTorch's words on a build without CUDA, so that a search for the message explains it.
+  NABLA_CHECK(d.is_cpu(), "Torch not compiled with CUDA enabled");
+}
+
 }  // namespace nabla

@@ -1,5 +1,8 @@
 #include "nabla/storage.h"
 
+#include "nabla/error.h"
+
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -25,8 +28,9 @@ void note_alloc(int64_t n) {
 // Note [Block cache]
 // Large blocks come from mmap, and every first touch of a fresh page faults: a new 4 MiB
 // result costs more to fault in than to compute. Training loops allocate the same sizes over
-// and over, so freed blocks of at least kCacheMin bytes are kept, by exact (page-rounded)
-// size, up to kCacheMax bytes in all, and handed out again without touching the OS.
+// and over, so freed blocks above kSmallMax bytes are kept, by exact size (page-rounded from
+// kCacheMin on), up to kCacheMax bytes in all, and handed out again without touching the
+// system allocator: a training step in steady state calls it for no tensor storage.
 constexpr size_t kCacheMin = 64 * 1024;
 constexpr size_t kCacheMax = size_t(1) << 30;
 constexpr size_t kPage = 4096;
@@ -106,6 +110,8 @@ size_t block_size(size_t nbytes) {
 }  // namespace
 
 intrusive_ptr<StorageImpl> StorageImpl::allocate(size_t nbytes) {
+  NABLA_CHECK(nbytes <= (SIZE_MAX >> 1), "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes,
+              " bytes.");
   const size_t total = block_size(nbytes);
   void* block = nullptr;
   if (kCaching && total <= kSmallMax && !t_small_gone) {
@@ -114,11 +120,11 @@ intrusive_ptr<StorageImpl> StorageImpl::allocate(size_t nbytes) {
       block = l.back();
       l.pop_back();
     }
-  } else if (kCaching && total >= kCacheMin) {
+  } else if (kCaching && total > kSmallMax) {
     block = block_cache().take(total);
   }
   if (!block) block = std::aligned_alloc(kAlign, total);
-  if (!block) throw std::bad_alloc();
+  NABLA_CHECK(block != nullptr, "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes, " bytes.");
   auto* s = new (block) StorageImpl();
   s->data_ = static_cast<char*>(block) + kHeader;
   s->nbytes_ = nbytes;
@@ -148,7 +154,7 @@ void StorageImpl::release_self() {
         l.push_back(block);
         return;
       }
-    } else if (kCaching && total >= kCacheMin && block_cache().give(block, total)) {
+    } else if (kCaching && total > kSmallMax && block_cache().give(block, total)) {
       return;
     }
     std::free(block);

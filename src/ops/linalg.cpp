@@ -17,14 +17,6 @@ using autograd::variable_list;
 
 namespace {
 
-kernels::MatrixRef matrix_of(const Tensor& t) { return {t.data_ptr(), t.size(0), t.size(1), t.stride(0), t.stride(1)}; }
-
-// The b-th matrix of a 3-d tensor.
-kernels::MatrixRef batch_matrix(const Tensor& t, int64_t b) {
-  const char* base = static_cast<const char*>(t.data_ptr()) + b * t.stride(0) * static_cast<int64_t>(t.element_size());
-  return {base, t.size(1), t.size(2), t.stride(1), t.stride(2)};
-}
-
 void check_not_bool(ScalarType dt, const char* kernel) {
   NABLA_CHECK(dt != kBool, "\"", kernel, "\" not implemented for 'Bool'");
 }
@@ -47,7 +39,7 @@ void check_mm(const Tensor& a, const Tensor& b) {
 
 Tensor mm_kernel(const Tensor& a, const Tensor& b) {
   Tensor out = core::empty({a.size(0), b.size(1)}, a.scalar_type());
-  kernels::gemm(a.scalar_type(), matrix_of(a), matrix_of(b), out.data_ptr(), 0, 1);
+  kernels::mm(a, b, out);
   return out;
 }
 
@@ -77,10 +69,7 @@ struct Bmm {
     ctx.save(ctx.needs_input_grad(1) ? a : Tensor(), ctx.needs_input_grad(0) ? b : Tensor());
     const int64_t batch = a.size(0), m = a.size(1), n = b.size(2);
     Tensor out = core::empty({batch, m, n}, a.scalar_type());
-    const int64_t out_step = m * n * static_cast<int64_t>(out.element_size());
-    for (int64_t i = 0; i < batch; ++i)
-      kernels::gemm(a.scalar_type(), batch_matrix(a, i), batch_matrix(b, i),
-                    static_cast<char*>(out.data_ptr()) + i * out_step, 0, 1);
+    kernels::bmm(a, b, out);
     return out;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
@@ -98,7 +87,7 @@ struct Mv {
     check_not_bool(a.scalar_type(), "addmv_impl_cpu");
     ctx.save(ctx.needs_input_grad(1) ? a : Tensor(), ctx.needs_input_grad(0) ? v : Tensor());
     Tensor out = core::empty({a.size(0)}, a.scalar_type());
-    kernels::gemm(a.scalar_type(), matrix_of(a), {v.data_ptr(), v.size(0), 1, v.stride(0), 1}, out.data_ptr(), 0, 1);
+    kernels::mm(a, v, out);
     return out;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
@@ -119,7 +108,7 @@ struct Dot {
     check_not_bool(a.scalar_type(), "dot");
     ctx.save(ctx.needs_input_grad(1) ? a : Tensor(), ctx.needs_input_grad(0) ? b : Tensor());
     Tensor out = core::empty({}, a.scalar_type());
-    kernels::dot(a.scalar_type(), a.numel(), a.data_ptr(), a.stride(0), b.data_ptr(), b.stride(0), out.data_ptr());
+    kernels::dot(a, b, out);
     return out;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
@@ -147,7 +136,7 @@ struct Addmm {
     Tensor out = core::empty({m1.size(0), m2.size(1)}, m1.scalar_type());
     const bool use_self = beta.toDouble() != 0.0;
     if (use_self) kernels::copy_(out, self_expanded);
-    kernels::gemm(m1.scalar_type(), matrix_of(m1), matrix_of(m2), out.data_ptr(), use_self ? beta : Scalar(0), alpha);
+    kernels::mm(m1, m2, out, use_self ? beta : Scalar(0), alpha);
     return out;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {

@@ -1,5 +1,5 @@
-// Convolutions (conv1d, conv2d, conv_transpose2d, convolution): im2col + OpenBLAS GEMM per
-// sample, samples spread over the threads; one fused autograd node (ConvolutionBackward0)
+// Convolutions (conv1d, conv2d, conv_transpose2d, convolution): im2col + GEMM per sample
+// (kernels/cpu/conv.h), samples spread over the threads; one fused autograd node (ConvolutionBackward0)
 // whose backward is itself a recorded op (ConvolutionBackwardBackward0), so gradients of any
 // order are available.
 //
@@ -10,8 +10,6 @@
 // A transposed convolution is the adjoint of a regular one: its input plays Y and its output
 // plays X, so its forward is backward_input, its input gradient is forward and its weight
 // gradient is backward_weight(grad_output, input).
-#include <cblas.h>
-
 #include <array>
 #include <climits>
 #include <string>
@@ -20,8 +18,7 @@
 
 #include "autograd/op.h"
 #include "core/internal.h"
-#include "kernels/cpu/im2col.h"
-#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/conv.h"
 #include "nabla/functions.h"
 #include "nabla/nn/functional/conv.h"
 
@@ -67,146 +64,8 @@ kernels::Conv2dShape geometry(IntArrayRef x, IntArrayRef w, IntArrayRef y, const
           p.stride[0],     p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1]};
 }
 
-bool is_direct(const kernels::Conv2dShape& s) {
-  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0 &&
-         s.out_h == s.height && s.out_w == s.width;
-}
-
-template <typename T>
-T* scratch(size_t n) {
-  thread_local std::vector<T> buf;
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
-}
-
-// Note [Threads in convolutions]
-// Samples are spread over nabla's threads, each running single-threaded GEMMs (OpenBLAS is
-// always single-threaded: Note [Threaded GEMM] in kernels/cpu/blas.cpp).
-template <typename F>
-void for_each_sample_chunk(int64_t n, const F& f) {
-  const int threads = kernels::get_num_threads();
-  if (threads <= 1 || n <= 1) {
-    f(0, n);
-    return;
-  }
-  kernels::parallel_for(0, n, 1, f);
-}
-
-// c[m, n] = beta * c + op(a) @ op(b) on row-major matrices, op transposing when asked (a is
-// then stored [k, m], b [n, k]). Sizes fit in int (checked with the arguments).
-void blas_gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
-               float* c) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
-              ldb, beta, c, n);
-}
-void blas_gemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double beta,
-               double* c) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b,
-              ldb, beta, c, n);
-}
-template <typename T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T beta, T* c) {
-  if (k == 0) {  // no input channels: the product is empty
-    if (beta == T(0)) std::fill(c, c + m * n, T(0));
-    return;
-  }
-  blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), a, static_cast<int>(ta ? m : k), b,
-            static_cast<int>(tb ? k : n), beta, c);
-}
-
-template <typename T>
-void forward_kernel(const Tensor& x, const Tensor& w, Tensor& y, const ConvParams& p) {
-  const auto s = geometry(x.sizes(), w.sizes(), y.sizes(), p);
-  const int64_t G = p.groups, Og = w.size(0) / G, K = s.channels * s.kernel_h * s.kernel_w;
-  const int64_t HW = s.height * s.width, OHW = s.out_h * s.out_w;
-  const bool direct = is_direct(s);
-  const T* xp = x.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* yp = y.data_ptr<T>();
-  for_each_sample_chunk(x.size(0), [&](int64_t b, int64_t e) {
-    T* col = direct ? nullptr : scratch<T>(static_cast<size_t>(K * OHW));
-    for (int64_t n = b; n < e; ++n)
-      for (int64_t g = 0; g < G; ++g) {
-        const T* xg = xp + (n * G + g) * s.channels * HW;
-        if (!direct) kernels::im2col(xg, s, col);
-        gemm(false, false, Og, OHW, K, wp + g * Og * K, direct ? xg : col, T(0), yp + (n * G + g) * Og * OHW);
-      }
-  });
-}
-
-template <typename T>
-void backward_input_kernel(const Tensor& gy, const Tensor& w, Tensor& gx, const ConvParams& p) {
-  const auto s = geometry(gx.sizes(), w.sizes(), gy.sizes(), p);
-  const int64_t G = p.groups, Og = w.size(0) / G, K = s.channels * s.kernel_h * s.kernel_w;
-  const int64_t HW = s.height * s.width, OHW = s.out_h * s.out_w;
-  const bool direct = is_direct(s);
-  const T* gyp = gy.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* gxp = gx.data_ptr<T>();
-  for_each_sample_chunk(gy.size(0), [&](int64_t b, int64_t e) {
-    T* col = direct ? nullptr : scratch<T>(static_cast<size_t>(K * OHW));
-    for (int64_t n = b; n < e; ++n)
-      for (int64_t g = 0; g < G; ++g) {
-        T* gxg = gxp + (n * G + g) * s.channels * HW;
-        const T* wg = wp + g * Og * K;
-        const T* gyg = gyp + (n * G + g) * Og * OHW;
-        if (direct) {
-          gemm(true, false, K, OHW, Og, wg, gyg, T(0), gxg);
-        } else {
-          gemm(true, false, K, OHW, Og, wg, gyg, T(0), col);
-          std::fill(gxg, gxg + s.channels * HW, T(0));
-          kernels::col2im_add(col, s, gxg);
-        }
-      }
-  });
-}
-
-template <typename T>
-void backward_weight_kernel(const Tensor& x, const Tensor& gy, Tensor& gw, const ConvParams& p) {
-  const auto s = geometry(x.sizes(), gw.sizes(), gy.sizes(), p);
-  const int64_t G = p.groups, Og = gw.size(0) / G, K = s.channels * s.kernel_h * s.kernel_w;
-  const int64_t HW = s.height * s.width, OHW = s.out_h * s.out_w;
-  const bool direct = is_direct(s);
-  const T* xp = x.data_ptr<T>();
-  const T* gyp = gy.data_ptr<T>();
-  T* gwp = gw.data_ptr<T>();
-  const int64_t wsize = gw.numel();
-  std::fill(gwp, gwp + wsize, T(0));
-  const bool shared = kernels::get_num_threads() > 1 && x.size(0) > 1;
-  for_each_sample_chunk(x.size(0), [&](int64_t b, int64_t e) {
-    // Each chunk of samples sums into its own buffer, added to gw at the end.
-    std::vector<T> local(shared ? static_cast<size_t>(wsize) : 0, T(0));
-    T* acc = shared ? local.data() : gwp;
-    T* col = direct ? nullptr : scratch<T>(static_cast<size_t>(K * OHW));
-    for (int64_t n = b; n < e; ++n)
-      for (int64_t g = 0; g < G; ++g) {
-        const T* xg = xp + (n * G + g) * s.channels * HW;
-        if (!direct) kernels::im2col(xg, s, col);
-        gemm(false, true, Og, K, OHW, gyp + (n * G + g) * Og * OHW, direct ? xg : col, T(1), acc + g * Og * K);
-      }
-    if (shared) {
-#pragma omp critical(nabla_conv_weight_grad)
-      for (int64_t i = 0; i < wsize; ++i) gwp[i] += acc[i];
-    }
-  });
-}
-
 void add_bias(Tensor& y4, const Tensor& bias) {
-  if (!bias.defined()) return;
-  Tensor b = bias.contiguous();
-  const int64_t N = y4.size(0), C = y4.size(1), HW = y4.size(2) * y4.size(3);
-  NABLA_DISPATCH_FLOATING_TYPES(y4.scalar_type(), "add_bias", [&] {
-    scalar_t* yp = y4.data_ptr<scalar_t>();
-    const scalar_t* bp = b.data_ptr<scalar_t>();
-    kernels::parallel_for(0, N * C, std::max<int64_t>(1, kernels::kGrainSize / std::max<int64_t>(1, HW)),
-                          [&](int64_t lo, int64_t hi) {
-                            for (int64_t i = lo; i < hi; ++i) {
-                              const scalar_t v = bp[i % C];
-                              scalar_t* row = yp + i * HW;
-                              for (int64_t j = 0; j < HW; ++j) row[j] += v;
-                            }
-                          });
-  });
+  if (bias.defined()) kernels::add_channel_bias(y4, bias.contiguous());
 }
 
 // ---- the three primitives on tensors of 3 or 4 dims (Note [Convolution roles]) ----------
@@ -217,7 +76,7 @@ Tensor regular_forward(const Tensor& x, const Tensor& w, const ConvParams& p) {
                regular_out_size(x4.size(3), w4.size(3), p, 1)};
   Tensor y = core::empty(ys, x.scalar_type());
   if (y.numel() > 0)
-    NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), "conv2d", [&] { forward_kernel<scalar_t>(x4, w4, y, p); });
+    kernels::conv2d_forward(x4, w4, y, geometry(x4.sizes(), w4.sizes(), y.sizes(), p), p.groups);
   return with_dims(y, x.dim());
 }
 
@@ -226,8 +85,7 @@ Tensor regular_backward_input(const Tensor& gy, const Tensor& w, IntArrayRef x_s
   Tensor gx = core::empty(x_sizes, gy.scalar_type());
   Tensor gx4 = as4d(gx);
   if (gx.numel() > 0)
-    NABLA_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "conv2d_backward_input",
-                                  [&] { backward_input_kernel<scalar_t>(gy4, w4, gx4, p); });
+    kernels::conv2d_backward_input(gy4, w4, gx4, geometry(gx4.sizes(), w4.sizes(), gy4.sizes(), p), p.groups);
   return gx;
 }
 
@@ -236,8 +94,7 @@ Tensor regular_backward_weight(const Tensor& x, const Tensor& gy, IntArrayRef w_
   Tensor gw = core::empty(w_sizes, x.scalar_type());
   Tensor gw4 = as4d(gw);
   if (gw.numel() > 0)
-    NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), "conv2d_backward_weight",
-                                  [&] { backward_weight_kernel<scalar_t>(x4, gy4, gw4, p); });
+    kernels::conv2d_backward_weight(x4, gy4, gw4, geometry(x4.sizes(), gw4.sizes(), gy4.sizes(), p), p.groups);
   return gw;
 }
 
@@ -252,35 +109,10 @@ DimVector transposed_out_sizes(IntArrayRef in, IntArrayRef w, const ConvParams& 
   return s;
 }
 
-// The sum of n values in 16 interleaved partial sums (vectorised without reassociation flags).
-template <typename T>
-T row_sum(const T* p, int64_t n) {
-  T part[16] = {};
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int k = 0; k < 16; ++k) part[k] += p[j + k];
-  T acc = 0;
-  for (int k = 0; k < 16; ++k) acc += part[k];
-  for (; j < n; ++j) acc += p[j];
-  return acc;
-}
-
 // The bias gradient: g (contiguous [N, C, *]) summed over all dims but 1.
 Tensor bias_grad(const Tensor& g) {
-  const int64_t N = g.size(0), C = g.size(1), L = C == 0 ? 0 : g.numel() / std::max<int64_t>(1, N * C);
-  Tensor out = core::empty({C}, g.scalar_type());
-  NABLA_DISPATCH_FLOATING_TYPES(g.scalar_type(), "bias_grad", [&] {
-    const scalar_t* gp = g.data_ptr<scalar_t>();
-    scalar_t* op = out.data_ptr<scalar_t>();
-    kernels::parallel_for(0, C, std::max<int64_t>(1, kernels::kGrainSize / std::max<int64_t>(1, N * L)),
-                          [&](int64_t lo, int64_t hi) {
-                            for (int64_t c = lo; c < hi; ++c) {
-                              scalar_t total = 0;
-                              for (int64_t n = 0; n < N; ++n) total += row_sum(gp + (n * C + c) * L, L);
-                              op[c] = total;
-                            }
-                          });
-  });
+  Tensor out = core::empty({g.size(1)}, g.scalar_type());
+  kernels::sum_channels(g, out);
   return out;
 }
 

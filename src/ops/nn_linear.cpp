@@ -38,9 +38,7 @@ struct LinearAddmm {
     ctx.save(ctx.needs_input_grad(2) ? input : Tensor(), ctx.needs_input_grad(1) ? weight : Tensor());
     Tensor out = core::empty({input.size(0), weight.size(0)}, input.scalar_type());
     kernels::copy_(out, bias_rows);
-    const kernels::MatrixRef x{input.data_ptr(), input.size(0), input.size(1), input.stride(0), input.stride(1)};
-    const kernels::MatrixRef wt{weight.data_ptr(), weight.size(1), weight.size(0), weight.stride(1), weight.stride(0)};
-    kernels::gemm(input.scalar_type(), x, wt, out.data_ptr(), 1, 1);
+    kernels::mm(input, weight.t(), out, 1, 1);
     return out;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {

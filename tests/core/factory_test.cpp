@@ -105,6 +105,14 @@ TEST(Factory, RangeErrorsMatchTorch) {
   EXPECT_EQ(error_message([] { eye(2, -1); }), e("torch.eye(2, -1)"));
 }
 
+TEST(Factory, OnlyTheCpuDeviceHasKernels) {
+  EXPECT_TRUE(zeros({2}, TensorOptions().device(Device(kCPU))).device().is_cpu());
+  const std::string cuda = oracle::error_of("torch.zeros(2, device='cuda')");
+  EXPECT_EQ(error_message([] { zeros({2}, TensorOptions().device(Device(kCUDA))); }), cuda);
+  EXPECT_EQ(error_message([] { ones({2}, device(kCUDA)); }), cuda);
+  EXPECT_FALSE(Device(kCUDA).is_cpu());
+}
+
 TEST(Factory, FilledFactoriesMatchTorch) {
   for (ScalarType dt : {kFloat, kDouble, kLong, kInt, kByte, kBool}) {
     const std::string d = py_dtype(dt);

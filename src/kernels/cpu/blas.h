@@ -6,6 +6,7 @@
 
 #include "nabla/dtype.h"
 #include "nabla/scalar.h"
+#include "nabla/tensor.h"
 
 namespace nabla::kernels {
 
@@ -24,5 +25,13 @@ void gemm(ScalarType dtype, const MatrixRef& a, const MatrixRef& b, void* c, con
 
 /// The sum of x[i * incx] * y[i * incy] for i < n, written to *out (of the given dtype).
 void dot(ScalarType dtype, int64_t n, const void* x, int64_t incx, const void* y, int64_t incy, void* out);
+
+/// out = beta * out + alpha * (a @ b) for a [m, k] and b [k, n] (or a 1-d b: a column) of any
+/// strides, out contiguous [m, n] (or [m]); all of one dtype.
+void mm(const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& beta = 0, const Scalar& alpha = 1);
+/// out[i] = a[i] @ b[i] for 3-d a [B, m, k] and b [B, k, n] of any strides, out contiguous [B, m, n].
+void bmm(const Tensor& a, const Tensor& b, const Tensor& out);
+/// out (0-dim) = the sum of a[i] * b[i] for 1-d a and b of one length.
+void dot(const Tensor& a, const Tensor& b, const Tensor& out);
 
 }  // namespace nabla::kernels
