@@ -13,7 +13,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/cpu/nn_vmath.h"
+#include "kernels/cpu/vmath.h"
 #include "kernels/cpu/parallel.h"
 #include "nabla/nn/functional/activation.h"
 #include "ops/elementwise_common.h"
@@ -53,14 +53,14 @@ struct EluK {
   template <typename T>
   static void fwd(const ActParams& p, T* y, const T* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] <= 0 ? x[i] : T(0);
-    vmath::apply<vmath::Expm1>(y, n);
+    vmath::apply(vmath::Fn::Expm1, y, n);
     const T alpha = static_cast<T>(p.a);
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] <= 0 ? y[i] * alpha : x[i];
   }
   template <typename T>
   static void grad(const ActParams& p, T* gx, const T* g, const T* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) gx[i] = x[i] <= 0 ? x[i] : T(0);
-    vmath::apply<vmath::Exp>(gx, n);
+    vmath::apply(vmath::Fn::Exp, gx, n);
     const T alpha = static_cast<T>(p.a);
     for (int64_t i = 0; i < n; ++i) gx[i] = x[i] <= 0 ? g[i] * alpha * gx[i] : g[i];
   }
@@ -145,11 +145,11 @@ struct GeluK {
   static void fwd(const ActParams& p, T* y, const T* x, int64_t n) {
     if (p.a != 0) {
       for (int64_t i = 0; i < n; ++i) y[i] = T(kBeta) * (x[i] + T(kKappa) * (x[i] * x[i] * x[i]));
-      vmath::apply<vmath::Tanh>(y, n);
+      vmath::apply(vmath::Fn::Tanh, y, n);
       for (int64_t i = 0; i < n; ++i) y[i] = T(0.5) * x[i] * (T(1) + y[i]);
     } else {
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] * T(M_SQRT1_2);
-      vmath::apply<vmath::Erf>(y, n);
+      vmath::apply(vmath::Fn::Erf, y, n);
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] * T(0.5) * (T(1) + y[i]);
     }
   }
@@ -158,7 +158,7 @@ struct GeluK {
     alignas(64) T e[kBlock];
     if (p.a != 0) {
       for (int64_t i = 0; i < n; ++i) e[i] = T(kBeta) * (x[i] + T(kKappa) * (x[i] * x[i] * x[i]));
-      vmath::apply<vmath::Tanh>(e, n);
+      vmath::apply(vmath::Fn::Tanh, e, n);
       for (int64_t i = 0; i < n; ++i) {
         const T left = T(0.5) * x[i], left_d = T(0.5) * (T(1) + e[i]);
         const T right_d = T(1) - e[i] * e[i];
@@ -170,8 +170,8 @@ struct GeluK {
         gx[i] = x[i] * T(M_SQRT1_2);
         e[i] = x[i] * x[i] * T(-0.5);
       }
-      vmath::apply<vmath::Erf>(gx, n);
-      vmath::apply<vmath::Exp>(e, n);
+      vmath::apply(vmath::Fn::Erf, gx, n);
+      vmath::apply(vmath::Fn::Exp, e, n);
       for (int64_t i = 0; i < n; ++i) gx[i] = g[i] * (T(0.5) * (T(1) + gx[i]) + x[i] * (T(kPdf) * e[i]));
     }
   }
@@ -190,13 +190,13 @@ struct SiluK {
   template <typename T>
   static void fwd(const ActParams&, T* y, const T* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = -x[i];
-    vmath::apply<vmath::Exp>(y, n);
+    vmath::apply(vmath::Fn::Exp, y, n);
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (T(1) + y[i]);
   }
   template <typename T>
   static void grad(const ActParams&, T* gx, const T* g, const T* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) gx[i] = -x[i];
-    vmath::apply<vmath::Exp>(gx, n);
+    vmath::apply(vmath::Fn::Exp, gx, n);
     for (int64_t i = 0; i < n; ++i) {
       const T s = T(1) / (T(1) + gx[i]);
       gx[i] = g[i] * s * (T(1) + x[i] * (T(1) - s));
@@ -217,15 +217,15 @@ struct SoftplusK {
   static void fwd(const ActParams& p, T* y, const T* x, int64_t n) {
     const T beta = static_cast<T>(p.a), th = static_cast<T>(p.b);
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] * beta;
-    vmath::apply<vmath::Exp>(y, n);
-    vmath::apply<vmath::Log1p>(y, n);
+    vmath::apply(vmath::Fn::Exp, y, n);
+    vmath::apply(vmath::Fn::Log1p, y, n);
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] * beta > th ? x[i] : y[i] / beta;
   }
   template <typename T>
   static void grad(const ActParams& p, T* gx, const T* g, const T* x, int64_t n) {
     const T beta = static_cast<T>(p.a), th = static_cast<T>(p.b);
     for (int64_t i = 0; i < n; ++i) gx[i] = x[i] * beta;
-    vmath::apply<vmath::Exp>(gx, n);
+    vmath::apply(vmath::Fn::Exp, gx, n);
     for (int64_t i = 0; i < n; ++i) gx[i] = x[i] * beta > th ? g[i] : g[i] * gx[i] / (gx[i] + T(1));
   }
   static double d2(const ActParams& p, double x) {

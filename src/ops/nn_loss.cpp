@@ -12,7 +12,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/nn_vmath.h"
+#include "kernels/cpu/vmath.h"
 #include "kernels/cpu/parallel.h"
 #include "nabla/nn/functional/loss.h"
 #include "ops/elementwise_common.h"
@@ -247,7 +247,7 @@ void cross_entropy_forward(const T* x, T* P, const int64_t* tgt, const std::vect
       for (int64_t c = 0; c < C; ++c)
         for (int64_t d = 0; d < D; ++d) pn[c * D + d] = xn[c * D + d] - mx[d];
     }
-    kernels::vmath::apply<kernels::vmath::Exp>(P + b * C * D, (e - b) * C * D);
+    kernels::vmath::apply(kernels::vmath::Fn::Exp, P + b * C * D, (e - b) * C * D);
     std::vector<double> sum(static_cast<size_t>(D));
     for (int64_t n = b; n < e; ++n) {
       const T* xn = x + n * C * D;

@@ -1,6 +1,6 @@
 // Fused gate math of the LSTM and GRU cells: one forward kernel and one backward kernel per
-// cell step over contiguous [B, k*H] rows, with SLEEF's vectorised exp/tanh (Note
-// [Vectorised transcendentals] in unary.cpp).
+// cell step over contiguous [B, k*H] rows, with the vector layer's sigmoid and tanh (Note
+// [Vector layer] in src/kernels/cpu/vmath.cpp).
 //
 // Note [Fused cell backward]
 // The forward keeps the activated gates in a workspace, so the usual backward is one pass of
@@ -9,15 +9,13 @@
 // that double backward works.
 #include "ops/nn_rnn.h"
 
-#include <emmintrin.h>
-#include <sleef.h>
-
 #include <algorithm>
 
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vmath.h"
 #include "nabla/functions.h"
 
 namespace nabla::ops {
@@ -27,56 +25,13 @@ using autograd::variable_list;
 
 namespace {
 
-// ---- vectorised activations -----------------------------------------------------------------
-
-template <typename T>
-struct Vec;
-template <>
-struct Vec<float> {
-  using type = __m128;
-  static constexpr int width = 4;
-  static type load(const float* p) { return _mm_loadu_ps(p); }
-  static void store(float* p, type v) { _mm_storeu_ps(p, v); }
-  static type sigmoid(type v) {
-    const type one = _mm_set1_ps(1.f);
-    return _mm_div_ps(one, _mm_add_ps(one, Sleef_expf4_u10(_mm_sub_ps(_mm_setzero_ps(), v))));
-  }
-  static type tanh(type v) { return Sleef_tanhf4_u10(v); }
-};
-template <>
-struct Vec<double> {
-  using type = __m128d;
-  static constexpr int width = 2;
-  static type load(const double* p) { return _mm_loadu_pd(p); }
-  static void store(double* p, type v) { _mm_storeu_pd(p, v); }
-  static type sigmoid(type v) {
-    const type one = _mm_set1_pd(1.);
-    return _mm_div_pd(one, _mm_add_pd(one, Sleef_expd2_u10(_mm_sub_pd(_mm_setzero_pd(), v))));
-  }
-  static type tanh(type v) { return Sleef_tanhd2_u10(v); }
-};
-
-// out[i] = f(in[i]) for i < n (out may be in); the tail goes through the vector function too.
-template <typename T, typename F>
-void vec_map(T* out, const T* in, int64_t n, F f) {
-  using V = Vec<T>;
-  constexpr int W = V::width;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) V::store(out + i, f(V::load(in + i)));
-  if (i < n) {
-    alignas(16) T buf[W] = {};
-    std::copy(in + i, in + n, buf);
-    V::store(buf, f(V::load(buf)));
-    std::copy(buf, buf + (n - i), out + i);
-  }
-}
 template <typename T>
 void vec_sigmoid(T* out, const T* in, int64_t n) {
-  vec_map(out, in, n, [](auto v) { return Vec<T>::sigmoid(v); });
+  kernels::vmath::apply(kernels::vmath::Fn::Sigmoid, in, out, n);
 }
 template <typename T>
 void vec_tanh(T* out, const T* in, int64_t n) {
-  vec_map(out, in, n, [](auto v) { return Vec<T>::tanh(v); });
+  kernels::vmath::apply(kernels::vmath::Fn::Tanh, in, out, n);
 }
 
 // Rows of a [B, k*H] problem handed to one thread at a time.

@@ -2,123 +2,30 @@
 // relu, sign, floor, ceil, round (each with its in-place form and, where libtorch has one,
 // its out= form), and pow in its three forms.
 //
-// Note [Vectorised transcendentals]
-// The floating functions run through SLEEF's 4 x float / 2 x double SSE2 functions (1-ulp
-// accuracy, like PyTorch's own vectorised paths). Every element goes through the vector
-// function, strided or contiguous, including the tail of a run (padded into a small buffer),
-// so a value's result does not depend on the tensor's layout.
-#include <emmintrin.h>
-#include <sleef.h>
-
+// The floating functions run through the vector layer (Note [Vector layer] in
+// src/kernels/cpu/vmath.cpp), strided or contiguous.
+#include "kernels/cpu/vmath.h"
 #include "ops/elementwise_common.h"
 
 namespace nabla {
 
 using autograd::Ctx;
 using autograd::variable_list;
+namespace vmath = kernels::vmath;
 
 namespace {
-
-// ---- vector kernels -------------------------------------------------------------------------
-
-template <typename T>
-struct Vec;
-template <>
-struct Vec<float> {
-  using type = __m128;
-  static constexpr int width = 4;
-  static type load(const float* p) { return _mm_loadu_ps(p); }
-  static void store(float* p, type v) { _mm_storeu_ps(p, v); }
-};
-template <>
-struct Vec<double> {
-  using type = __m128d;
-  static constexpr int width = 2;
-  static type load(const double* p) { return _mm_loadu_pd(p); }
-  static void store(double* p, type v) { _mm_storeu_pd(p, v); }
-};
-
-struct ExpK {
-  static __m128 f(__m128 v) { return Sleef_expf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_expd2_u10(v); }
-};
-struct LogK {
-  static __m128 f(__m128 v) { return Sleef_logf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_logd2_u10(v); }
-};
-struct Log1pK {
-  static __m128 f(__m128 v) { return Sleef_log1pf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_log1pd2_u10(v); }
-};
-struct Expm1K {
-  static __m128 f(__m128 v) { return Sleef_expm1f4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_expm1d2_u10(v); }
-};
-struct SinK {
-  static __m128 f(__m128 v) { return Sleef_sinf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_sind2_u10(v); }
-};
-struct CosK {
-  static __m128 f(__m128 v) { return Sleef_cosf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_cosd2_u10(v); }
-};
-struct TanhK {
-  static __m128 f(__m128 v) { return Sleef_tanhf4_u10(v); }
-  static __m128d f(__m128d v) { return Sleef_tanhd2_u10(v); }
-};
-// sigmoid(x) = 1 / (1 + exp(-x)), the formula of PyTorch's vectorised kernel.
-struct SigmoidK {
-  static __m128 f(__m128 v) {
-    const __m128 one = _mm_set1_ps(1.f);
-    return _mm_div_ps(one, _mm_add_ps(one, Sleef_expf4_u10(_mm_sub_ps(_mm_setzero_ps(), v))));
-  }
-  static __m128d f(__m128d v) {
-    const __m128d one = _mm_set1_pd(1.);
-    return _mm_div_pd(one, _mm_add_pd(one, Sleef_expd2_u10(_mm_sub_pd(_mm_setzero_pd(), v))));
-  }
-};
-struct SqrtK {
-  static __m128 f(__m128 v) { return _mm_sqrt_ps(v); }
-  static __m128d f(__m128d v) { return _mm_sqrt_pd(v); }
-};
-struct RsqrtK {
-  static __m128 f(__m128 v) { return _mm_div_ps(_mm_set1_ps(1.f), _mm_sqrt_ps(v)); }
-  static __m128d f(__m128d v) { return _mm_div_pd(_mm_set1_pd(1.), _mm_sqrt_pd(v)); }
-};
-
-// out = K(a) for floating T (Note [Vectorised transcendentals]).
-template <typename T, typename K>
-void vec_unary_loop(const Tensor& out, const Tensor& a) {
-  using V = Vec<T>;
-  constexpr int W = V::width;
-  kernels::StridedIter<2> it({&out, &a});
-  it.run([](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
-    T* o = reinterpret_cast<T*>(p[0]);
-    const T* x = reinterpret_cast<const T*>(p[1]);
-    int64_t i = 0;
-    if (s[0] == sizeof(T) && s[1] == sizeof(T))
-      for (; i + W <= n; i += W) V::store(o + i, K::f(V::load(x + i)));
-    for (; i < n; i += W) {
-      const int64_t m = std::min<int64_t>(W, n - i);
-      alignas(16) T buf[W] = {};
-      for (int64_t j = 0; j < m; ++j) buf[j] = *reinterpret_cast<const T*>(p[1] + (i + j) * s[1]);
-      V::store(buf, K::f(V::load(buf)));
-      for (int64_t j = 0; j < m; ++j) *reinterpret_cast<T*>(p[0] + (i + j) * s[0]) = buf[j];
-    }
-  });
-}
 
 /// The dtype of a floating unary op's result: the input's if floating, else the default.
 ScalarType float_result_type(const Tensor& t) {
   return isFloatingType(t.scalar_type()) ? t.scalar_type() : TensorOptions::default_dtype();
 }
 
-template <typename K>
-Tensor float_unary(const Tensor& t, const char* name) {
+// The result is float or double (float_result_type), the vector layer's two dtypes.
+Tensor float_unary(vmath::Fn f, const Tensor& t) {
   const ScalarType dt = float_result_type(t);
   Tensor x = ops::cast(t, dt);
   Tensor out = core::empty(t.sizes(), dt);
-  NABLA_DISPATCH_FLOATING_TYPES(dt, name, [&] { vec_unary_loop<scalar_t, K>(out, x); });
+  vmath::unary(f, out, x);
   return out;
 }
 
@@ -150,11 +57,11 @@ T sign_of(T x) {
 // ---- ops --------------------------------------------------------------------------------------
 
 // The floating unary ops. Each saves the input or the output, whichever its derivative uses.
-#define NABLA_FLOAT_UNARY(Op, Kernel, kname, bwname, saves_output, grad_expr)         \
+#define NABLA_FLOAT_UNARY(Op, Kernel, bwname, saves_output, grad_expr)         \
   struct Op {                                                                          \
     static constexpr const char* name = bwname;                                        \
     Tensor forward(Ctx& ctx, const Tensor& t) {                                        \
-      Tensor y = float_unary<Kernel>(t, kname);                                        \
+      Tensor y = float_unary(vmath::Fn::Kernel, t);                                        \
       if (saves_output) ctx.save_output(y);                                            \
       else ctx.save(t);                                                                \
       return y;                                                                        \
@@ -166,16 +73,16 @@ T sign_of(T x) {
   };
 
 // s is the saved input x or output y.
-NABLA_FLOAT_UNARY(Sqrt, SqrtK, "sqrt", "SqrtBackward0", true, g[0] / (s * 2))
-NABLA_FLOAT_UNARY(Rsqrt, RsqrtK, "rsqrt", "RsqrtBackward0", true, g[0] * s.pow(3) * -0.5)
-NABLA_FLOAT_UNARY(Exp, ExpK, "exp", "ExpBackward0", true, g[0] * s)
-NABLA_FLOAT_UNARY(Log, LogK, "log", "LogBackward0", false, g[0] / s)
-NABLA_FLOAT_UNARY(Log1p, Log1pK, "log1p", "Log1PBackward0", false, g[0] / (s + 1))
-NABLA_FLOAT_UNARY(Expm1, Expm1K, "expm1", "Expm1Backward0", true, g[0] * (s + 1))
-NABLA_FLOAT_UNARY(Sin, SinK, "sin", "SinBackward0", false, g[0] * s.cos())
-NABLA_FLOAT_UNARY(Cos, CosK, "cos", "CosBackward0", false, g[0] * -s.sin())
-NABLA_FLOAT_UNARY(Tanh, TanhK, "tanh", "TanhBackward0", true, g[0] * (1 - s * s))
-NABLA_FLOAT_UNARY(Sigmoid, SigmoidK, "sigmoid", "SigmoidBackward0", true, g[0] * (s * (1 - s)))
+NABLA_FLOAT_UNARY(Sqrt, Sqrt, "SqrtBackward0", true, g[0] / (s * 2))
+NABLA_FLOAT_UNARY(Rsqrt, Rsqrt, "RsqrtBackward0", true, g[0] * s.pow(3) * -0.5)
+NABLA_FLOAT_UNARY(Exp, Exp, "ExpBackward0", true, g[0] * s)
+NABLA_FLOAT_UNARY(Log, Log, "LogBackward0", false, g[0] / s)
+NABLA_FLOAT_UNARY(Log1p, Log1p, "Log1PBackward0", false, g[0] / (s + 1))
+NABLA_FLOAT_UNARY(Expm1, Expm1, "Expm1Backward0", true, g[0] * (s + 1))
+NABLA_FLOAT_UNARY(Sin, Sin, "SinBackward0", false, g[0] * s.cos())
+NABLA_FLOAT_UNARY(Cos, Cos, "CosBackward0", false, g[0] * -s.sin())
+NABLA_FLOAT_UNARY(Tanh, Tanh, "TanhBackward0", true, g[0] * (1 - s * s))
+NABLA_FLOAT_UNARY(Sigmoid, Sigmoid, "SigmoidBackward0", true, g[0] * (s * (1 - s)))
 #undef NABLA_FLOAT_UNARY
 
 struct Abs {
@@ -379,18 +286,25 @@ NABLA_UNARY_API(ceil, Ceil)
 NABLA_UNARY_API(round, Round)
 #undef NABLA_UNARY_API
 
-#define NABLA_UNARY_OUT(op)                           \
-  Tensor& op##_out(Tensor& out, const Tensor& t) {    \
-    ops::check_out_args(#op, {&t});                   \
-    return ops::write_out(out, op(t));                \
+// An out= form whose out already has the result's shape and dtype is written in place by the
+// vector layer (no temporary); any other out goes through write_out's cast and resize rules.
+#define NABLA_UNARY_OUT(op, Kernel)                                                            \
+  Tensor& op##_out(Tensor& out, const Tensor& t) {                                             \
+    ops::check_out_args(#op, {&t});                                                            \
+    if (out.defined() && out.sizes() == t.sizes() && out.scalar_type() == float_result_type(t)) { \
+      vmath::unary(vmath::Fn::Kernel, out, ops::cast(t, out.scalar_type()));                    \
+      out.unsafeGetTensorImpl()->bump_version();                                               \
+      return out;                                                                              \
+    }                                                                                          \
+    return ops::write_out(out, op(t));                                                         \
   }
-NABLA_UNARY_OUT(sqrt)
-NABLA_UNARY_OUT(exp)
-NABLA_UNARY_OUT(log)
-NABLA_UNARY_OUT(sin)
-NABLA_UNARY_OUT(cos)
-NABLA_UNARY_OUT(tanh)
-NABLA_UNARY_OUT(sigmoid)
+NABLA_UNARY_OUT(sqrt, Sqrt)
+NABLA_UNARY_OUT(exp, Exp)
+NABLA_UNARY_OUT(log, Log)
+NABLA_UNARY_OUT(sin, Sin)
+NABLA_UNARY_OUT(cos, Cos)
+NABLA_UNARY_OUT(tanh, Tanh)
+NABLA_UNARY_OUT(sigmoid, Sigmoid)
 #undef NABLA_UNARY_OUT
 Tensor& abs_out(Tensor& out, const Tensor& t) {
   ops::check_out_args("abs", {&t});

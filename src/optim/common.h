@@ -9,9 +9,9 @@
 #include <nabla/optim/optimizer.h>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vmath.h"
 
 #if defined(__SSE2__)
-#include <immintrin.h>
 #endif
 
 namespace nabla::optim::detail {
@@ -48,25 +48,10 @@ Tensor dense_grad(const Tensor& param);
 /// takes their roots with vector instructions, and a second vectorised loop finishes.
 inline constexpr int64_t kBlock = 256;
 
-/// x[i] = sqrt(x[i]) for i < n (IEEE square root, NaN for negative x).
-inline void sqrt_inplace(float* x, int64_t n) {
-  int64_t i = 0;
-#if defined(__AVX__)
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
-#elif defined(__SSE2__)
-  for (; i + 4 <= n; i += 4) _mm_storeu_ps(x + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
-#endif
-  for (; i < n; ++i) x[i] = std::sqrt(x[i]);
-}
-
-inline void sqrt_inplace(double* x, int64_t n) {
-  int64_t i = 0;
-#if defined(__AVX__)
-  for (; i + 4 <= n; i += 4) _mm256_storeu_pd(x + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
-#elif defined(__SSE2__)
-  for (; i + 2 <= n; i += 2) _mm_storeu_pd(x + i, _mm_sqrt_pd(_mm_loadu_pd(x + i)));
-#endif
-  for (; i < n; ++i) x[i] = std::sqrt(x[i]);
+/// x[i] = sqrt(x[i]) for i < n (IEEE square root, NaN for negative x), in the vector layer.
+template <typename T>
+inline void sqrt_inplace(T* x, int64_t n) {
+  kernels::vmath::apply(kernels::vmath::Fn::Sqrt, x, n);
 }
 
 /// Runs body(begin, end) over [0, n) in blocks of at most kBlock elements, in parallel

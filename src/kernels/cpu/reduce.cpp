@@ -1,9 +1,8 @@
 #include "kernels/cpu/reduce.h"
 
-#include <emmintrin.h>
-#include <sleef.h>
-
 #include <cmath>
+
+#include "kernels/cpu/vmath.h"
 
 namespace nabla::kernels {
 
@@ -116,16 +115,10 @@ void scan(const Tensor& out, const Tensor& t, int64_t dim, bool reverse) {
   });
 }
 
-// p[i] = exp(p[i]) with SLEEF's vector exp (1-ulp), scalar for the tail.
-inline void exp_inplace(float* p, int64_t n) {
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) _mm_storeu_ps(p + i, Sleef_expf4_u10(_mm_loadu_ps(p + i)));
-  for (; i < n; ++i) p[i] = std::exp(p[i]);
-}
-inline void exp_inplace(double* p, int64_t n) {
-  int64_t i = 0;
-  for (; i + 2 <= n; i += 2) _mm_storeu_pd(p + i, Sleef_expd2_u10(_mm_loadu_pd(p + i)));
-  for (; i < n; ++i) p[i] = std::exp(p[i]);
+// p[i] = exp(p[i]) through the vector layer.
+template <typename T>
+void exp_inplace(T* p, int64_t n) {
+  vmath::apply(vmath::Fn::Exp, p, n);
 }
 
 // One contiguous row, with the running values in registers.
