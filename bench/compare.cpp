@@ -179,7 +179,7 @@ std::vector<Row> rows() {
                  auto w = std::make_shared<nabla::Tensor>(nabla::ones({1024})), b = std::make_shared<nabla::Tensor>(nabla::zeros({1024}));
                  auto ta = std::make_shared<torch::Tensor>(torch::rand({4096, 1024}));
                  auto tw = std::make_shared<torch::Tensor>(torch::ones({1024})), tb = std::make_shared<torch::Tensor>(torch::zeros({1024}));
-                 return Work{[=] { (void)nabla::nn::functional::layer_norm(*a, {1024}, *w, *b); },
+                 return Work{[=] { (void)nabla::layer_norm(*a, {1024}, *w, *b); },
                              [=] { (void)torch::layer_norm(*ta, {1024}, *tw, *tb); }};
                }});
   r.push_back({"gelu, 16M floats", [] {

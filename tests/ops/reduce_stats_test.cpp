@@ -136,6 +136,21 @@ TEST(ReduceSoftmax, Values) {
   EXPECT_EQ(error_message([&] { i.softmax(2); }), oracle::error_of("a.softmax(2)", {{"a", i}}));
 }
 
+TEST(ReduceSoftmax, SpecialValuesAndRowLengths) {
+  // Rows with NaN, +-inf and all -inf, at lengths around every vector width (the vector
+  // layer's main loop, its four-accumulator loop and the padded tail).
+  for (ScalarType dt : {kFloat, kDouble})
+    for (int64_t n : {1, 3, 7, 8, 9, 16, 31, 33, 67}) {
+      SCOPED_TRACE(std::string(toString(dt)) + " n=" + std::to_string(n));
+      Tensor a = (arange(4 * n, TensorOptions().dtype(dt)).reshape({4, n}) * 0.37).sin() * 20;
+      a.index_put_({1, n / 2}, NAN);
+      a.index_put_({2, n - 1}, INFINITY);
+      a.index_put_({3}, -INFINITY);
+      EXPECT_TRUE(matches("a.softmax(1)", [](const Tensor& x) { return x.softmax(1); }, a));
+      EXPECT_TRUE(matches("a.log_softmax(1)", [](const Tensor& x) { return x.log_softmax(1); }, a));
+    }
+}
+
 TEST(ReduceSoftmax, Gradients) {
   Tensor a = sample({3, 4}, kDouble, 6);
   check_grad("a.softmax(1)", [](const Tensor& x) { return x.softmax(1); }, a);

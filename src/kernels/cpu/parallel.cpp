@@ -50,10 +50,19 @@ std::atomic<int>& threads() {
 //   claims nothing, and the caller runs the whole loop: two threads are then no slower than
 //   one. The chunk boundaries are fixed by (n, grain, threads) alone, so results do not
 //   depend on which thread ran what.
+// - A worker can still claim a chunk and then lose its core to another process in the middle
+//   of it; the caller then waits for it (sleeping on a futex after a short spin, so that the
+//   worker can have the core back). When such a wait outlasts the caller's own share of the
+//   loop, the machine is taken to be busy: for the next kBackoff (doubling while it stays
+//   busy, up to kMaxBackoff) loops run their chunks one after another on the caller, in the
+//   same boundaries, so the bits are those of the parallel run.
 // The pool runs one loop at a time: a loop started while it is busy (another user thread, or
 // a nested parallel_for inside a chunk) runs serially on its caller.
 constexpr int64_t kChunksPerThread = 4;
 constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kBackoff = std::chrono::milliseconds(20);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+using Clock = std::chrono::steady_clock;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -77,14 +86,26 @@ class Pool {
     return *pool;
   }
 
+  static int64_t chunk_count(int64_t n, int64_t grain, int nthreads) {
+    const int64_t by_grain = (n + grain - 1) / grain;
+    return std::min<int64_t>({by_grain, int64_t{nthreads} * kChunksPerThread, static_cast<int64_t>(kIdxMask)});
+  }
+
   bool run(int64_t begin, int64_t end, int64_t grain, kernels::detail::RangeFn fn, const void* ctx, int nthreads) {
     std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
-    ensure_workers(nthreads - 1);
     const int64_t n = end - begin;
-    const int64_t by_grain = (n + grain - 1) / grain;
-    const int64_t chunks = std::min<int64_t>({by_grain, int64_t{nthreads} * kChunksPerThread,
-                                              static_cast<int64_t>(kIdxMask)});
+    const int64_t chunks = chunk_count(n, grain, nthreads);
+    const auto t0 = Clock::now();
+    if (t0 < serial_until_) {  // the machine is busy: the same chunks, on this thread
+      struct Region {
+        Region() { t_in_region = true; }
+        ~Region() { t_in_region = false; }
+      } region;
+      for (int64_t c = 0; c < chunks; ++c) fn(ctx, begin + n * c / chunks, begin + n * (c + 1) / chunks);
+      return true;
+    }
+    ensure_workers(nthreads - 1);
     begin_ = begin;
     n_ = n;
     chunks_ = chunks;
@@ -99,10 +120,24 @@ class Pool {
     t_in_region = true;
     work(gen);
     t_in_region = false;
-    // Wait for the chunks other threads claimed.
+    // Wait for the chunks other threads claimed: spin briefly, then sleep.
+    const auto t1 = Clock::now();
     for (int spins = 0; done_.load(std::memory_order_acquire) < chunks; ++spins) {
-      if (spins < 4096) cpu_relax();
-      else std::this_thread::yield();
+      if (spins < 2048) {
+        cpu_relax();
+        continue;
+      }
+      waiting_.store(true);
+      const int64_t d = done_.load();
+      if (d < chunks) done_.wait(d);
+    }
+    waiting_.store(false, std::memory_order_relaxed);
+    const auto t2 = Clock::now();
+    if (t2 - t1 > std::max<Clock::duration>(t1 - t0, std::chrono::microseconds(200))) {
+      serial_until_ = t2 + backoff_;
+      backoff_ = std::min<Clock::duration>(backoff_ * 2, kMaxBackoff);
+    } else {
+      backoff_ = kBackoff;
     }
     if (error_) std::rethrow_exception(error_);
     return true;
@@ -132,7 +167,8 @@ class Pool {
         std::lock_guard<std::mutex> g(error_mutex_);
         if (!error_) error_ = std::current_exception();
       }
-      done_.fetch_add(1, std::memory_order_acq_rel);
+      done_.fetch_add(1);
+      if (waiting_.load()) done_.notify_all();
       s = state_.load(std::memory_order_acquire);
     }
   }
@@ -165,6 +201,9 @@ class Pool {
   std::atomic<uint64_t> state_{0};
   std::atomic<int64_t> done_{0};
   std::atomic<int> active_limit_{0};
+  std::atomic<bool> waiting_{false};        // the caller sleeps on done_
+  Clock::time_point serial_until_{};        // Note [Thread pool]: busy machine, run serially
+  Clock::duration backoff_ = kBackoff;
   int64_t begin_ = 0, n_ = 0, chunks_ = 1;
   kernels::detail::RangeFn fn_ = nullptr;
   const void* ctx_ = nullptr;

@@ -121,29 +121,6 @@ void exp_inplace(T* p, int64_t n) {
   vmath::apply(vmath::Fn::Exp, p, n);
 }
 
-// One contiguous row, with the running values in registers.
-template <typename T>
-void softmax_row(T* y, const T* x, int64_t n, bool log) {
-  T mx = -INFINITY;
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isnan(mx) && (x[i] > mx || std::isnan(x[i]))) mx = x[i];
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - mx;
-  exp_inplace(y, n);
-  double s[4] = {};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) s[k] += y[i + k];
-  for (; i < n; ++i) s[0] += y[i];
-  const double sum = (s[0] + s[1]) + (s[2] + s[3]);
-  if (log) {
-    const T lsum = static_cast<T>(std::log(sum));
-    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mx) - lsum;
-  } else {
-    const T inv = static_cast<T>(1.0 / sum);
-    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
-  }
-}
-
 template <typename T>
 void softmax_impl(const Tensor& out, const Tensor& t, int64_t dim, bool log) {
   const DimLayout l = dim_layout(t.sizes(), dim);
@@ -156,7 +133,7 @@ void softmax_impl(const Tensor& out, const Tensor& t, int64_t dim, bool log) {
       const T* xa = x + a * l.n * l.inner;
       T* ya = y + a * l.n * l.inner;
       if (l.inner == 1) {
-        softmax_row(ya, xa, l.n, log);
+        vmath::softmax_row(xa, ya, l.n, log);
         continue;
       }
       std::fill(mx.begin(), mx.end(), -INFINITY);

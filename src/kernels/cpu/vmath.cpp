@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #ifndef NABLA_VMATH_SLEEF_DECLS
 #define NABLA_VMATH_SLEEF_DECLS
@@ -162,6 +163,78 @@ void apply_fn(Fn f, const T* x, T* y, int64_t n) {
   }
 }
 
+// y = softmax(x) (or log_softmax) of one contiguous row: the max (NaN wins), exp(x - max) summed
+// in T with four accumulators as PyTorch's vectorised softmax, then the scale.
+template <typename T>
+void softmax_row_t(const T* x, T* y, int64_t n, bool log) {
+  const Tag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  using Vec = V<T>;
+  Vec vmax = hn::Set(d, -std::numeric_limits<T>::infinity());
+  Vec nan = hn::Zero(d);
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    const Vec v = hn::LoadU(d, x + i);
+    vmax = hn::Max(vmax, v);
+    nan = hn::Or(nan, hn::VecFromMask(d, hn::IsNaN(v)));
+  }
+  T mx = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  bool any_nan = !hn::AllFalse(d, hn::MaskFromVec(nan));
+  for (; i < n; ++i) {
+    if (std::isnan(x[i])) any_nan = true;
+    mx = x[i] > mx ? x[i] : mx;
+  }
+  if (any_nan) mx = std::numeric_limits<T>::quiet_NaN();
+  const Vec vm = hn::Set(d, mx);
+  Vec s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+  i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    const Vec e0 = Exp::f(hn::Sub(hn::LoadU(d, x + i), vm));
+    const Vec e1 = Exp::f(hn::Sub(hn::LoadU(d, x + i + N), vm));
+    const Vec e2 = Exp::f(hn::Sub(hn::LoadU(d, x + i + 2 * N), vm));
+    const Vec e3 = Exp::f(hn::Sub(hn::LoadU(d, x + i + 3 * N), vm));
+    hn::StoreU(e0, d, y + i);
+    hn::StoreU(e1, d, y + i + N);
+    hn::StoreU(e2, d, y + i + 2 * N);
+    hn::StoreU(e3, d, y + i + 3 * N);
+    s0 = hn::Add(s0, e0);
+    s1 = hn::Add(s1, e1);
+    s2 = hn::Add(s2, e2);
+    s3 = hn::Add(s3, e3);
+  }
+  for (; i + N <= n; i += N) {
+    const Vec e = Exp::f(hn::Sub(hn::LoadU(d, x + i), vm));
+    hn::StoreU(e, d, y + i);
+    s0 = hn::Add(s0, e);
+  }
+  T sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  if (i < n) {  // the tail through the same exp, padded
+    HWY_ALIGN T buf[hn::MaxLanes(d)] = {};
+    for (int64_t j = i; j < n; ++j) buf[j - i] = x[j] - mx;
+    hn::Store(Exp::f(hn::Load(d, buf)), d, buf);
+    for (int64_t j = i; j < n; ++j) {
+      y[j] = buf[j - i];
+      sum += buf[j - i];
+    }
+  }
+  if (log) {
+    const T lsum = std::log(sum);
+    const Vec vl = hn::Set(d, lsum);
+    i = 0;
+    for (; i + N <= n; i += N) hn::StoreU(hn::Sub(hn::Sub(hn::LoadU(d, x + i), vm), vl), d, y + i);
+    for (; i < n; ++i) y[i] = (x[i] - mx) - lsum;
+  } else {
+    const T inv = T(1) / sum;
+    const Vec vi = hn::Set(d, inv);
+    i = 0;
+    for (; i + N <= n; i += N) hn::StoreU(hn::Mul(hn::LoadU(d, y + i), vi), d, y + i);
+    for (; i < n; ++i) y[i] *= inv;
+  }
+}
+
+void softmax_f32(const float* x, float* y, int64_t n, bool log) { softmax_row_t(x, y, n, log); }
+void softmax_f64(const double* x, double* y, int64_t n, bool log) { softmax_row_t(x, y, n, log); }
+
 void apply_f32(Fn f, const float* x, float* y, int64_t n) { apply_fn(f, x, y, n); }
 void apply_f64(Fn f, const double* x, double* y, int64_t n) { apply_fn(f, x, y, n); }
 const char* name_of_target() { return hwy::TargetName(HWY_TARGET); }
@@ -178,6 +251,11 @@ namespace nabla::kernels::vmath {
 HWY_EXPORT(apply_f32);
 HWY_EXPORT(apply_f64);
 HWY_EXPORT(name_of_target);
+HWY_EXPORT(softmax_f32);
+HWY_EXPORT(softmax_f64);
+
+void softmax_row(const float* x, float* y, int64_t n, bool log) { HWY_DYNAMIC_DISPATCH(softmax_f32)(x, y, n, log); }
+void softmax_row(const double* x, double* y, int64_t n, bool log) { HWY_DYNAMIC_DISPATCH(softmax_f64)(x, y, n, log); }
 
 void apply(Fn f, const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(apply_f32)(f, x, y, n); }
 void apply(Fn f, const double* x, double* y, int64_t n) { HWY_DYNAMIC_DISPATCH(apply_f64)(f, x, y, n); }

@@ -23,6 +23,10 @@ void apply(Fn f, double* p, int64_t n);
 /// out = f(a) for floating tensors of out's dtype and shape, any strides (a broadcasts).
 void unary(Fn f, const Tensor& out, const Tensor& a);
 
+/// y = softmax(x) over one contiguous row of n (log_softmax when log); y may not alias x.
+void softmax_row(const float* x, float* y, int64_t n, bool log);
+void softmax_row(const double* x, double* y, int64_t n, bool log);
+
 /// The instruction set the vector layer runs on in this process ("AVX2", "AVX3", ...).
 const char* target_name();
 
