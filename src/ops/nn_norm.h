@@ -44,14 +44,29 @@ void row_stats(const T* x, int64_t rows, int64_t k, double eps, double* mean, do
   kernels::parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const T* p = x + r * k;
+      // Eight independent double accumulators per pass: the adds overlap (one chain would wait
+      // on each add's latency) and the compiler vectorises the lanes; the order is fixed.
+      constexpr int64_t L = 8;
+      double acc[L] = {};
+      int64_t i = 0;
+      for (; i + L <= k; i += L)
+        for (int64_t j = 0; j < L; ++j) acc[j] += static_cast<double>(p[i + j]);
       double s = 0;
-      for (int64_t i = 0; i < k; ++i) s += static_cast<double>(p[i]);
+      for (; i < k; ++i) s += static_cast<double>(p[i]);
+      for (int64_t j = 0; j < L; ++j) s += acc[j];
       const double m = k > 0 ? s / static_cast<double>(k) : 0.0;
+      double vacc[L] = {};
+      for (i = 0; i + L <= k; i += L)
+        for (int64_t j = 0; j < L; ++j) {
+          const double d = static_cast<double>(p[i + j]) - m;
+          vacc[j] += d * d;
+        }
       double v = 0;
-      for (int64_t i = 0; i < k; ++i) {
+      for (; i < k; ++i) {
         const double d = static_cast<double>(p[i]) - m;
         v += d * d;
       }
+      for (int64_t j = 0; j < L; ++j) v += vacc[j];
       mean[r] = m;
       rstd[r] = 1.0 / std::sqrt((k > 0 ? v / static_cast<double>(k) : 0.0) + eps);
     }
