@@ -3,12 +3,13 @@
 // sanitizers, whose own allocator would be replaced), and calls are counted only while a step
 // runs. Tensor storage is the one user of aligned_alloc (src/core/storage.cpp), so its calls
 // are counted apart: the caching allocator must make none. The other calls (autograd's edge
-// and saved-tensor vectors, oneDNN's GEMM scratch) are held to their measured count, a
-// ratchet to lower as they go.
+// and saved-tensor vectors) are held to their measured count, a ratchet to lower as they go;
+// oneDNN's scratch (posix_memalign) is reported.
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 
 extern "C" {
@@ -25,6 +26,12 @@ std::atomic<long> g_calls{0};
 std::atomic<long> g_aligned_calls{0};
 inline void count() {
   if (g_counting.load(std::memory_order_relaxed)) g_calls.fetch_add(1, std::memory_order_relaxed);
+}
+// posix_memalign/memalign: oneDNN's GEMM scratch, whose count depends on the kernels it picks
+// for the CPU; reported, not bounded.
+std::atomic<long> g_library_calls{0};
+inline void count_library() {
+  if (g_counting.load(std::memory_order_relaxed)) g_library_calls.fetch_add(1, std::memory_order_relaxed);
 }
 inline void count_aligned() {
   if (g_counting.load(std::memory_order_relaxed)) g_aligned_calls.fetch_add(1, std::memory_order_relaxed);
@@ -50,12 +57,12 @@ void* aligned_alloc(size_t a, size_t n) {
   return __libc_memalign(a, n);
 }
 int posix_memalign(void** p, size_t a, size_t n) {
-  count();
+  count_library();
   *p = __libc_memalign(a, n);
   return *p ? 0 : 12;  // ENOMEM
 }
 void* memalign(size_t a, size_t n) {
-  count();
+  count_library();
   return __libc_memalign(a, n);
 }
 void free(void* p) { __libc_free(p); }
@@ -64,7 +71,8 @@ void free(void* p) { __libc_free(p); }
 namespace {
 
 struct Calls {
-  long all;      // every call to the malloc family
+  long all;      // malloc, calloc, realloc, aligned_alloc
+  long library;  // posix_memalign, memalign
   long storage;  // aligned_alloc: tensor storage
 };
 
@@ -74,10 +82,11 @@ Calls allocator_calls(int warmup, int steps, const F& fn) {
   for (int i = 0; i < warmup; ++i) fn();
   g_calls = 0;
   g_aligned_calls = 0;
+  g_library_calls = 0;
   g_counting = true;
   for (int i = 0; i < steps; ++i) fn();
   g_counting = false;
-  return {g_calls.load(), g_aligned_calls.load()};
+  return {g_calls.load(), g_library_calls.load(), g_aligned_calls.load()};
 }
 
 TEST(SteadyState, CountingSeesAllocations) {
@@ -89,6 +98,7 @@ TEST(SteadyState, CountingSeesAllocations) {
     std::free(p);
   });
   EXPECT_EQ(calls.all, 6);
+  EXPECT_EQ(calls.library, 0);
   EXPECT_EQ(calls.storage, 3);
   // A tensor whose storage cannot come from the cache (a size not seen before) is seen too.
   const Calls fresh = allocator_calls(0, 1, [] { (void)nabla::empty({12345}); });
@@ -111,8 +121,11 @@ TEST(SteadyState, MlpTrainingStepMakesNoAllocatorCalls) {
   };
   const Calls calls = allocator_calls(5, 10, step);
   EXPECT_EQ(calls.storage, 0) << "tensor storage allocations in 10 steady-state steps";
-  // Measured: 62 calls per step (autograd's per-node vectors, oneDNN's GEMM scratch).
-  EXPECT_LE(calls.all, 10 * 62) << "allocator calls in 10 steady-state steps";
+  // Measured: 57 calls per step, all autograd's per-node vectors (a ratchet: lower it as they
+  // go), plus oneDNN's scratch, printed.
+  EXPECT_LE(calls.all, 10 * 57) << "allocator calls in 10 steady-state steps";
+  std::printf("per step: %.1f malloc-family calls, %.1f posix_memalign calls (oneDNN)\n", calls.all / 10.0,
+              calls.library / 10.0);
 }
 
 }  // namespace
