@@ -194,3 +194,14 @@ TEST(Factory, RaggedListsAreRejectedWithLibtorchsMessage) {
   // PyTorch rejects the same lists.
   EXPECT_FALSE(oracle::error_of("torch.tensor([[1, 2], [3]])").empty());
 }
+
+TEST(Storage, ASizeNoAllocatorCanServeIsAnError) {
+  // Above half the address space the allocator refuses before asking the system (an
+  // allocation that size can never succeed, and sanitizers abort on one instead of failing).
+  const size_t huge = SIZE_MAX - 100;
+  EXPECT_EQ(error_message([&] { (void)nabla::StorageImpl::allocate(huge); }),
+            "DefaultCPUAllocator: not enough memory: you tried to allocate " + std::to_string(huge) + " bytes.");
+  // Storage of a usual size still comes back, zero-length included.
+  EXPECT_EQ(nabla::StorageImpl::allocate(0)->nbytes(), 0u);
+  EXPECT_EQ(nabla::StorageImpl::allocate(1 << 20)->nbytes(), size_t(1) << 20);
+}
