@@ -81,4 +81,19 @@ template <> struct CppTypeToScalarType<bool> { static constexpr ScalarType value
                          std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
   }()
 
+/// The integer and bool types only (bitwise ops): a floating dtype is PyTorch's "not
+/// implemented" error, and no loop is compiled for it.
+#define NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(TYPE, NAME, ...)                     \
+  [&] {                                                                            \
+    switch (TYPE) {                                                                \
+      case ::nabla::ScalarType::Byte: { using scalar_t = uint8_t; return __VA_ARGS__(); } \
+      case ::nabla::ScalarType::Int: { using scalar_t = int32_t; return __VA_ARGS__(); }  \
+      case ::nabla::ScalarType::Long: { using scalar_t = int64_t; return __VA_ARGS__(); } \
+      case ::nabla::ScalarType::Bool: { using scalar_t = bool; return __VA_ARGS__(); }    \
+      default: break;                                                              \
+    }                                                                              \
+    throw ::nabla::Error(std::string("\"") + NAME + "\" not implemented for '" +   \
+                         std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
+  }()
+
 }  // namespace nabla

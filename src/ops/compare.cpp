@@ -21,7 +21,7 @@ template <typename F>
 Tensor to_bool_op(const Tensor& a, const Tensor& b, const char* name, F f) {
   const ScalarType dt = core::result_type({&a, &b});
   return NABLA_DISPATCH_ALL_TYPES(dt, name, [&] {
-    return ops::binary_op(a, b, dt, kBool, name, [&](scalar_t x, scalar_t y) { return f(x, y); });
+    return ops::binary_op<bool, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); });
   });
 }
 
@@ -36,26 +36,23 @@ bool truthy(T v) {
 template <typename F>
 Tensor bitwise_op(const Tensor& a, const Tensor& b, const char* kernel, F f) {
   const ScalarType dt = core::result_type({&a, &b});
-  NABLA_CHECK(!isFloatingType(dt), "\"", kernel, "\" not implemented for '", scalarTypeName(dt), "'");
-  return NABLA_DISPATCH_ALL_TYPES(dt, kernel, [&] {
-    return ops::binary_op(a, b, dt, dt, kernel, [&](scalar_t x, scalar_t y) { return f(x, y); });
+  return NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(dt, kernel, [&] {
+    return ops::binary_op<scalar_t, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); });
   });
 }
 
-// Bitwise helpers (the floating instantiations are never called: bitwise_op rejects them).
+// Bitwise helpers, for the integer and bool types only.
 enum class BitOp { And, Or, Xor };
 template <BitOp Op, typename T>
 T bit_op(T x, T y) {
-  if constexpr (!std::is_integral_v<T>) return x;
-  else if constexpr (Op == BitOp::And) return static_cast<T>(x & y);
+  if constexpr (Op == BitOp::And) return static_cast<T>(x & y);
   else if constexpr (Op == BitOp::Or) return static_cast<T>(x | y);
   else return static_cast<T>(x ^ y);
 }
 template <typename T>
 T bit_not(T x) {
   if constexpr (std::is_same_v<T, bool>) return !x;
-  else if constexpr (std::is_integral_v<T>) return static_cast<T>(~x);
-  else return x;
+  else return static_cast<T>(~x);
 }
 
 template <typename T>
@@ -71,8 +68,8 @@ T nan_min(T a, T b) {
 Tensor extremum(const Tensor& a, const Tensor& b, bool is_max) {
   const ScalarType dt = core::result_type({&a, &b});
   return NABLA_DISPATCH_ALL_TYPES(dt, is_max ? "maximum" : "minimum", [&] {
-    if (is_max) return ops::binary_op(a, b, dt, dt, "maximum", [](scalar_t x, scalar_t y) { return nan_max(x, y); });
-    return ops::binary_op(a, b, dt, dt, "minimum", [](scalar_t x, scalar_t y) { return nan_min(x, y); });
+    if (is_max) return ops::binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return nan_max(x, y); });
+    return ops::binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return nan_min(x, y); });
   });
 }
 
@@ -302,10 +299,8 @@ Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
   return bitwise_op(a, b, "bitwise_xor_cpu", [](auto x, auto y) { return bit_op<BitOp::Xor>(x, y); });
 }
 Tensor bitwise_not(const Tensor& a) {
-  NABLA_CHECK(!isFloatingType(a.scalar_type()), "\"bitwise_not_cpu\" not implemented for '",
-              scalarTypeName(a.scalar_type()), "'");
   Tensor out = core::empty(a.sizes(), a.scalar_type());
-  NABLA_DISPATCH_ALL_TYPES(a.scalar_type(), "bitwise_not_cpu", [&] {
+  NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(a.scalar_type(), "bitwise_not_cpu", [&] {
     kernels::unary_loop<scalar_t, scalar_t>(out, a, [](scalar_t x) { return bit_not(x); });
   });
   return out;

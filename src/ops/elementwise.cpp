@@ -102,8 +102,8 @@ struct Add {
     return NABLA_DISPATCH_ALL_TYPES(dt, "add", [&] {
       const scalar_t al = alpha.to<scalar_t>();
       if (alpha.toDouble() == 1.0)
-        return binary_op(a, b, dt, dt, "add", [](scalar_t x, scalar_t y) { return wrap_add(x, y); });
-      return binary_op(a, b, dt, dt, "add", [al](scalar_t x, scalar_t y) { return wrap_add(x, wrap_mul(al, y)); });
+        return binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return wrap_add(x, y); });
+      return binary_op<scalar_t, scalar_t>(a, b, [al](scalar_t x, scalar_t y) { return wrap_add(x, wrap_mul(al, y)); });
     });
   }
   variable_list backward(Ctx&, const variable_list& g) {
@@ -133,8 +133,7 @@ struct Sub {
                 "For integral input tensors, argument alpha must not be a floating point number.");
     return NABLA_DISPATCH_ALL_TYPES(dt, "sub", [&] {
       const scalar_t al = alpha.to<scalar_t>();
-      return binary_op(a, b, dt, dt, "sub",
-                       [al](scalar_t x, scalar_t y) { return wrap_add(x, wrap_mul(static_cast<scalar_t>(-al), y)); });
+      return binary_op<scalar_t, scalar_t>(a, b, [al](scalar_t x, scalar_t y) { return wrap_add(x, wrap_mul(static_cast<scalar_t>(-al), y)); });
     });
   }
   variable_list backward(Ctx&, const variable_list& g) {
@@ -161,7 +160,7 @@ struct Mul {
     ctx.save(ctx.needs_input_grad(1) ? a : Tensor(), ctx.needs_input_grad(0) ? b : Tensor());
     ScalarType dt = core::result_type({&a, &b});
     return NABLA_DISPATCH_ALL_TYPES(dt, "mul", [&] {
-      return binary_op(a, b, dt, dt, "mul", [](scalar_t x, scalar_t y) { return wrap_mul(x, y); });
+      return binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return wrap_mul(x, y); });
     });
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
@@ -177,7 +176,7 @@ struct Div {
     ScalarType dt = core::result_type({&a, &b});
     if (!isFloatingType(dt)) dt = TensorOptions::default_dtype();  // true division
     return NABLA_DISPATCH_FLOATING_TYPES(dt, "div", [&] {
-      return binary_op(a, b, dt, dt, "div", [](scalar_t x, scalar_t y) { return x / y; });
+      return binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return x / y; });
     });
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {

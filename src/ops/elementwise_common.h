@@ -28,21 +28,18 @@ inline Tensor wrap_scalar(const Scalar& s, ScalarType dtype) {
   return t;
 }
 
-/// out = f(a, b) elementwise, computed in `compute` and stored as `out_dtype` (compute or bool).
-template <typename F>
-Tensor binary_op(const Tensor& a, const Tensor& b, ScalarType compute, ScalarType out_dtype, const char* name, F f) {
-  Tensor out = core::empty(core::broadcast_shape(a.sizes(), b.sizes()), out_dtype);
+/// out = f(a, b) elementwise, computed in T and stored as R (T, or bool for comparisons). Typed
+/// rather than dispatched: every caller already dispatched on the promoted dtype, and a second
+/// dispatch here would instantiate the loops once per pair of dtypes.
+template <typename R, typename T, typename F>
+Tensor binary_op(const Tensor& a, const Tensor& b, F f) {
+  constexpr ScalarType compute = CppTypeToScalarType<T>::value;
+  Tensor out = core::empty(core::broadcast_shape(a.sizes(), b.sizes()), CppTypeToScalarType<R>::value);
   // Converted copies only where the dtype differs (no refcount traffic otherwise).
   Tensor xc, yc;
   const Tensor& x = a.scalar_type() == compute ? a : (xc = cast(a, compute));
   const Tensor& y = b.scalar_type() == compute ? b : (yc = cast(b, compute));
-  NABLA_DISPATCH_ALL_TYPES(compute, name, [&] {
-    if (out_dtype == compute) {
-      kernels::binary_loop<scalar_t, scalar_t>(out, x, y, [&](scalar_t u, scalar_t v) { return f(u, v); });
-    } else {
-      kernels::binary_loop<bool, scalar_t>(out, x, y, [&](scalar_t u, scalar_t v) { return static_cast<bool>(f(u, v)); });
-    }
-  });
+  kernels::binary_loop<R, T>(out, x, y, f);
   return out;
 }
 

@@ -172,7 +172,7 @@ Tensor pow_kernel(const Tensor& a, const Tensor& b) {
   const ScalarType dt = core::result_type({&a, &b});
   NABLA_CHECK(dt != kBool, "\"pow\" not implemented for 'Bool'");
   return NABLA_DISPATCH_ALL_TYPES(dt, "pow", [&] {
-    return ops::binary_op(a, b, dt, dt, "pow", [](scalar_t x, scalar_t y) { return any_pow(x, y); });
+    return ops::binary_op<scalar_t, scalar_t>(a, b, [](scalar_t x, scalar_t y) { return any_pow(x, y); });
   });
 }
 
