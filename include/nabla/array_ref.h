@@ -18,12 +18,16 @@ class ArrayRef {
   constexpr ArrayRef(const T* data, size_t size) : data_(data), size_(size) {}
   constexpr ArrayRef(const T* begin, const T* end) : data_(begin), size_(end - begin) {}
   ArrayRef(const std::vector<T>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   // Like libtorch's: valid for the full-expression that built the list (a call's arguments).
   constexpr ArrayRef(const std::initializer_list<T>& il)                   // NOLINT
       : data_(il.begin() == il.end() ? nullptr : il.begin()), size_(il.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
   template <typename C, typename = decltype(std::declval<const C&>().data()),
             typename = std::enable_if_t<!std::is_same_v<C, std::vector<T>> &&
                                         !std::is_same_v<C, ArrayRef<T>>>>

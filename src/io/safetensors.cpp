@@ -108,7 +108,9 @@ Header read_header(int fd, const std::string& path) {
   Header h;
   h.data_start = 8 + n;
   const uint64_t data_size = file_size - h.data_start;
-  for (const auto& [name, value] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const auto& value = item.value();
     auto bad = [&](const std::string& what) {
       io::fail_at(kKind, path, 8, "expected " + what + " for tensor '" + name + "' in the JSON header");
     };

@@ -17,7 +17,9 @@
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
+#if !defined(__clang__)  // Clang: -ffp-contract=off for the whole build (CMakeLists.txt)
 #pragma GCC optimize("fp-contract=off")
+#endif
 #endif
 
 namespace nabla::nn::init {

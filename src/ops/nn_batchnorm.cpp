@@ -206,7 +206,8 @@ struct NativeBatchNorm {
 
   variable_list backward(Ctx& ctx, const variable_list& g) {
     if (!g[0].defined()) return {Tensor(), Tensor(), Tensor()};
-    auto [input, weight, mean, invstd] = ctx.saved<4>();
+    auto saved = ctx.saved<4>();
+    Tensor &input = saved[0], &weight = saved[1], &mean = saved[2], &invstd = saved[3];
     if (GradMode::is_enabled()) return backward_differentiable(ctx, g[0], input, weight, mean, invstd);
     Tensor x = input.contiguous(), dy = g[0].to(input.scalar_type()).contiguous();
     Tensor w = weight.defined() ? weight.contiguous() : Tensor();

@@ -316,7 +316,8 @@ struct CrossEntropy {
     return loss;
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
-    auto [x, target, weight, P] = ctx.saved<4>();
+    auto saved = ctx.saved<4>();
+    Tensor &x = saved[0], &target = saved[1], &weight = saved[2], &P = saved[3];
     if (GradMode::is_enabled()) {
       auto [onehot, wt] = grad_constants(s, target, weight);
       Tensor gv = grad_view(g[0], s);

@@ -125,7 +125,8 @@ struct NativeLayerNorm {
 
   variable_list backward(Ctx& ctx, const variable_list& g) {
     if (!g[0].defined()) return {Tensor(), Tensor(), Tensor()};
-    auto [input, weight, mean, rstd] = ctx.saved<4>();
+    auto saved = ctx.saved<4>();
+    Tensor &input = saved[0], &weight = saved[1], &mean = saved[2], &rstd = saved[3];
     const int64_t nd = input.dim(), lead = nd - norm_ndim;
     if (GradMode::is_enabled()) {
       const std::vector<int64_t> dims = range_dims(lead, nd), lead_dims = range_dims(0, lead);
@@ -259,7 +260,8 @@ struct NativeGroupNorm {
 
   variable_list backward(Ctx& ctx, const variable_list& g) {
     if (!g[0].defined()) return {Tensor(), Tensor(), Tensor()};
-    auto [input, weight, mean, rstd] = ctx.saved<4>();
+    auto saved = ctx.saved<4>();
+    Tensor &input = saved[0], &weight = saved[1], &mean = saved[2], &rstd = saved[3];
     const int64_t nd = input.dim();
     if (GradMode::is_enabled()) {
       const std::vector<int64_t> dims = non_channel_dims(nd);

@@ -118,7 +118,8 @@ struct FusedLstmCell {
     return {hy, cy};
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
-    auto [gates, cx, ws] = ctx.saved<3>();
+    auto saved = ctx.saved<3>();
+    Tensor &gates = saved[0], &cx = saved[1], &ws = saved[2];
     if (GradMode::is_enabled()) return lstm_backward_differentiable(gates, cx, g[0], g[1]);
     const ScalarType dt = ws.scalar_type();
     const int64_t B = ws.size(0), H = ws.size(1) / 5;
@@ -210,7 +211,8 @@ struct FusedGruCell {
   }
   variable_list backward(Ctx& ctx, const variable_list& g) {
     if (!g[0].defined()) return {Tensor(), Tensor(), Tensor()};
-    auto [xg, hg, hx, ws] = ctx.saved<4>();
+    auto saved = ctx.saved<4>();
+    Tensor &xg = saved[0], &hg = saved[1], &hx = saved[2], &ws = saved[3];
     if (GradMode::is_enabled()) return gru_backward_differentiable(xg, hg, hx, g[0]);
     const ScalarType dt = ws.scalar_type();
     const int64_t B = ws.size(0), H = ws.size(1) / 3;

@@ -8,7 +8,9 @@
 #include "optim/common.h"
 
 // See Note [Scheduler rounding] in lr_scheduler.cpp.
+#if !defined(__clang__)  // Clang: -ffp-contract=off for the whole build (CMakeLists.txt)
 #pragma GCC optimize("fp-contract=off")
+#endif
 
 namespace nabla::optim {
 

@@ -10,7 +10,9 @@
 
 // Note [Scheduler rounding]: Python evaluates each multiply and add separately; fused
 // multiply-adds would change the last bits of the learning rates.
+#if !defined(__clang__)  // Clang: -ffp-contract=off for the whole build (CMakeLists.txt)
 #pragma GCC optimize("fp-contract=off")
+#endif
 
 namespace nabla::optim {
 

@@ -46,7 +46,7 @@ TEST(Compare, ScalarsNonContiguousAndEdgeShapes) {
     for (ScalarType dt : all_dtypes()) {
       Tensor a = sample({3, 4}, dt, 3);
       for (auto [s, str] : std::vector<std::pair<Scalar, std::string>>{{1, "1"}, {0.5, "0.5"}, {true, "True"}}) {
-        EXPECT_TRUE(parity([&] { return c.fn_scalar(a.t(), s); }, "torch." + c.name + "(a.t(), " + str + ")", {{"a", a}}))
+        EXPECT_TRUE(parity([&, &s = s] { return c.fn_scalar(a.t(), s); }, "torch." + c.name + "(a.t(), " + str + ")", {{"a", a}}))
             << c.name << " " << dt << " " << str;
       }
       Tensor z = sample({}, dt, 4);
@@ -202,8 +202,8 @@ TEST(Clamp, ScalarBoundsEveryDtype) {
     for (const auto& [lo, hi, s] : bounds) {
       Tensor x = sample({3, 4}, dt, 29);
       oracle::Inputs in{{"x", x}};
-      EXPECT_TRUE(parity([&] { return x.t().clamp(lo, hi); }, "x.t().clamp(" + s + ")", in)) << dt << " " << s;
-      EXPECT_TRUE(parity([&] { return x.clone().clamp_(lo, hi); }, "x.clone().clamp_(" + s + ")", in)) << dt << " " << s;
+      EXPECT_TRUE(parity([&, &lo = lo, &hi = hi] { return x.t().clamp(lo, hi); }, "x.t().clamp(" + s + ")", in)) << dt << " " << s;
+      EXPECT_TRUE(parity([&, &lo = lo, &hi = hi] { return x.clone().clamp_(lo, hi); }, "x.clone().clamp_(" + s + ")", in)) << dt << " " << s;
     }
   for (ScalarType dt : all_dtypes()) {
     Tensor x = sample({3, 4}, dt, 30);

@@ -61,12 +61,12 @@ TEST(Arithmetic, ScalarOnEitherSide) {
       for (const auto& [s, str] : scalars) {
         Tensor x = sample_positive({3, 2}, dt, 3);
         oracle::Inputs in{{"x", x}};
-        EXPECT_TRUE(parity([&] { return a.op_ts(x.t(), s); }, "x.t() " + a.sym + " " + str, in))
+        EXPECT_TRUE(parity([&, &s = s] { return a.op_ts(x.t(), s); }, "x.t() " + a.sym + " " + str, in))
             << a.name << " " << dt << " " << str;
         // libtorch computes `s - t` and `s / t` as sub/div of a tensor holding s.
         std::string rev = "torch." + a.name + "(torch.tensor(" + str + "), x.t())";
         if (a.name == "add" || a.name == "mul") rev = str + " " + a.sym + " x.t()";
-        EXPECT_TRUE(parity([&] { return a.op_st(s, x.t()); }, rev, in)) << a.name << " " << dt << " " << str;
+        EXPECT_TRUE(parity([&, &s = s] { return a.op_st(s, x.t()); }, rev, in)) << a.name << " " << dt << " " << str;
       }
 }
 

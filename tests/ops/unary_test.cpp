@@ -111,7 +111,7 @@ TEST(Unary, OutFormsMatchTorch) {
         Tensor x = sample_positive({2, 3}, in_dt, 6);
         Tensor o = zeros({6}, out_dt);  // wrong shape: resized (PyTorch warns)
         EXPECT_TRUE(parity(
-            [&] {
+            [&, &fn = fn] {
               Tensor& r = fn(o, x);
               EXPECT_TRUE(r.is_same(o));
               return o;
@@ -194,9 +194,9 @@ TEST(Pow, TensorScalarEveryDtype) {
   for (ScalarType dt : nabla::testing::all_dtypes())
     for (const auto& [e, es] : exps) {
       Tensor x = sample_positive({3, 4}, dt, 12);
-      EXPECT_TRUE(parity([&] { return x.pow(e); }, "x.pow(" + es + ")", {{"x", x}})) << dt << " ** " << es;
-      EXPECT_TRUE(parity([&] { return x.t().pow(e); }, "x.t().pow(" + es + ")", {{"x", x}})) << dt << " ** " << es;
-      EXPECT_TRUE(parity([&] { return x.clone().pow_(e); }, "x.clone().pow_(" + es + ")", {{"x", x}}))
+      EXPECT_TRUE(parity([&, &e = e] { return x.pow(e); }, "x.pow(" + es + ")", {{"x", x}})) << dt << " ** " << es;
+      EXPECT_TRUE(parity([&, &e = e] { return x.t().pow(e); }, "x.t().pow(" + es + ")", {{"x", x}})) << dt << " ** " << es;
+      EXPECT_TRUE(parity([&, &e = e] { return x.clone().pow_(e); }, "x.clone().pow_(" + es + ")", {{"x", x}}))
           << dt << " **= " << es;
     }
 }

@@ -24,17 +24,18 @@
 #define NABLA_VMATH_SLEEF_DECLS
 #include <immintrin.h>
 // sleef.h declares each width only when the whole file is compiled for it (-mavx2, ...);
-// Highway compiles per function, so the functions used are declared here.
+// Highway compiles per function, so the functions used are declared here, each with the target
+// it is built for (Clang checks the vector ABI of a call against the callee's declaration).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 extern "C" {
-#define NABLA_SLEEF_DECL(name)                                 \
-  __m128 Sleef_##name##f4_u10sse4(__m128);                     \
-  __m128d Sleef_##name##d2_u10sse4(__m128d);                   \
-  __m256 Sleef_##name##f8_u10avx2(__m256);                     \
-  __m256d Sleef_##name##d4_u10avx2(__m256d);                   \
-  __m512 Sleef_##name##f16_u10avx512f(__m512);                 \
-  __m512d Sleef_##name##d8_u10avx512f(__m512d);
+#define NABLA_SLEEF_DECL(name)                                                        \
+  __m128 Sleef_##name##f4_u10sse4(__m128) __attribute__((target("sse4.2")));          \
+  __m128d Sleef_##name##d2_u10sse4(__m128d) __attribute__((target("sse4.2")));        \
+  __m256 Sleef_##name##f8_u10avx2(__m256) __attribute__((target("avx2,fma")));        \
+  __m256d Sleef_##name##d4_u10avx2(__m256d) __attribute__((target("avx2,fma")));      \
+  __m512 Sleef_##name##f16_u10avx512f(__m512) __attribute__((target("avx512f")));     \
+  __m512d Sleef_##name##d8_u10avx512f(__m512d) __attribute__((target("avx512f")));
 NABLA_SLEEF_DECL(exp)
 NABLA_SLEEF_DECL(expm1)
 NABLA_SLEEF_DECL(log)

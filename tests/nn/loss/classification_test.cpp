@@ -45,27 +45,27 @@ TEST(CrossEntropy, ClassIndicesEveryShapeReductionWeightAndIgnoreIndex) {
         for (const auto& [r, rs] : kReductions) {
           const std::string args = ", reduction=" + rs + ", ignore_index=" + std::to_string(ignore) + ")";
           EXPECT_TRUE(loss_parity(
-              [&](const auto& v) {
+              [&, &r = r](const auto& v) {
                 return F::cross_entropy(v[0], v[1], F::CrossEntropyFuncOptions().reduction(r).ignore_index(ignore));
               },
               "F.cross_entropy(x, t" + args, in))
               << dt;
           EXPECT_TRUE(loss_parity(
-              [&](const auto& v) {
+              [&, &r = r](const auto& v) {
                 return F::cross_entropy(v[0], v[1],
                                         F::CrossEntropyFuncOptions().weight(v[2]).reduction(r).ignore_index(ignore));
               },
               "F.cross_entropy(x, t, weight=w" + args, in))
               << dt;
           EXPECT_TRUE(loss_parity(
-              [&](const auto& v) {
+              [&, &r = r](const auto& v) {
                 return F::nll_loss(v[0].log_softmax(c.input.size() == 1 ? 0 : 1), v[1],
                                    F::NLLLossFuncOptions().weight(v[2]).reduction(r).ignore_index(ignore));
               },
               "F.nll_loss(x.log_softmax(0 if x.dim() == 1 else 1), t, weight=w" + args, in))
               << dt;
           EXPECT_TRUE(loss_parity(
-              [&](const auto& v) {
+              [&, &r = r](const auto& v) {
                 return F::nll_loss(v[0], v[1], F::NLLLossFuncOptions().reduction(r).ignore_index(ignore));
               },
               "F.nll_loss(x, t" + args, in))
@@ -123,9 +123,9 @@ TEST(CrossEntropy, ExtremeLogitsStayFinite) {
     Tensor t = tensor({1, 2, 0, 2}, kLong);
     oracle::Inputs in{{"x", x}, {"t", t}};
     for (const auto& [r, rs] : kReductions) {
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return cross_entropy_loss(v[0], v[1], std::nullopt, r); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], v[1], std::nullopt, r); },
                               "F.cross_entropy(x, t, reduction=" + rs + ")", in));
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return cross_entropy_loss(v[0], v[1], std::nullopt, r, -100, 0.1); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], v[1], std::nullopt, r, -100, 0.1); },
                               "F.cross_entropy(x, t, reduction=" + rs + ", label_smoothing=0.1)", in));
     }
     Tensor y = cross_entropy_loss(x, t, std::nullopt, kNone);
@@ -173,12 +173,12 @@ TEST(CrossEntropy, GradcheckAndGradgradcheck) {
     tshape.erase(tshape.begin() + 1);
     Tensor t = targets(tshape, 3, 18), t2 = targets(tshape, 3, 18, 2);
     for (const auto& [r, rs] : kReductions) {
-      EXPECT_TRUE(gradchecks([&](const auto& v) { return cross_entropy_loss(v[0], t2, w, r, 2); }, {x})) << rs;
-      EXPECT_TRUE(gradchecks([&](const auto& v) { return cross_entropy_loss(v[0], t, std::nullopt, r); }, {x})) << rs;
-      EXPECT_TRUE(gradchecks([&](const auto& v) { return cross_entropy_loss(v[0], t, w, r, -100, 0.2); }, {x})) << rs;
-      EXPECT_TRUE(gradchecks([&](const auto& v) { return nll_loss(v[0], t2, w, r, 2); }, {x})) << rs;
+      EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], t2, w, r, 2); }, {x})) << rs;
+      EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], t, std::nullopt, r); }, {x})) << rs;
+      EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], t, w, r, -100, 0.2); }, {x})) << rs;
+      EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return nll_loss(v[0], t2, w, r, 2); }, {x})) << rs;
       Tensor p = sample(shape, kDouble, 19).softmax(1).requires_grad_();
-      EXPECT_TRUE(gradchecks([&](const auto& v) { return cross_entropy_loss(v[0], v[1], w, r, -100, 0.1); }, {x, p}))
+      EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return cross_entropy_loss(v[0], v[1], w, r, -100, 0.1); }, {x, p}))
           << rs;
     }
   }

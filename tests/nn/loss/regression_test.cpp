@@ -54,16 +54,16 @@ TEST(RegressionLoss, ValuesAndGradientsOfBothInputs) {
     oracle::Inputs in{{"x", x}, {"y", y}};
     for (const auto& [r, rs] : kReductions) {
       const std::string red = "reduction=" + rs;
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::mse_loss(v[0], v[1], r); }, "F.mse_loss(x, y, " + red + ")", in));
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::l1_loss(v[0], v[1], r); }, "F.l1_loss(x, y, " + red + ")", in));
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::mse_loss(v[0], v[1], r); }, "F.mse_loss(x, y, " + red + ")", in));
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::l1_loss(v[0], v[1], r); }, "F.l1_loss(x, y, " + red + ")", in));
       for (double beta : {1.0, 0.5, 0.0}) {
-        EXPECT_TRUE(loss_parity([&](const auto& v) { return F::smooth_l1_loss(v[0], v[1], F::SmoothL1LossFuncOptions(r).beta(beta)); },
+        EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::smooth_l1_loss(v[0], v[1], F::SmoothL1LossFuncOptions(r).beta(beta)); },
                                 "F.smooth_l1_loss(x, y, " + red + ", beta=" + std::to_string(beta) + ")", in));
       }
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::smooth_l1_loss(v[0], v[1], r, 2.0); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::smooth_l1_loss(v[0], v[1], r, 2.0); },
                               "F.smooth_l1_loss(x, y, " + red + ", beta=2.0)", in));
       for (double delta : {1.0, 0.3, 2.5}) {
-        EXPECT_TRUE(loss_parity([&](const auto& v) { return F::huber_loss(v[0], v[1], F::HuberLossFuncOptions(r).delta(delta)); },
+        EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::huber_loss(v[0], v[1], F::HuberLossFuncOptions(r).delta(delta)); },
                                 "F.huber_loss(x, y, " + red + ", delta=" + std::to_string(delta) + ")", in));
       }
     }
@@ -98,12 +98,12 @@ TEST(BinaryCrossEntropy, ValuesAndGradients) {
     oracle::Inputs in{{"p", p}, {"t", t}, {"w", w}, {"edge", edge}, {"et", et}};
     for (const auto& [r, rs] : kReductions) {
       const std::string red = "reduction=" + rs + ")";
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::binary_cross_entropy(v[0], v[1], F::BinaryCrossEntropyFuncOptions().reduction(r)); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::binary_cross_entropy(v[0], v[1], F::BinaryCrossEntropyFuncOptions().reduction(r)); },
                               "F.binary_cross_entropy(p, t, " + red, in));
       EXPECT_TRUE(loss_parity(
-          [&](const auto& v) { return F::binary_cross_entropy(v[0], v[1], F::BinaryCrossEntropyFuncOptions().weight(v[2]).reduction(r)); },
+          [&, &r = r](const auto& v) { return F::binary_cross_entropy(v[0], v[1], F::BinaryCrossEntropyFuncOptions().weight(v[2]).reduction(r)); },
           "F.binary_cross_entropy(p, t, weight=w, " + red, in));
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return binary_cross_entropy(v[3], v[4], std::nullopt, r); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return binary_cross_entropy(v[3], v[4], std::nullopt, r); },
                               "F.binary_cross_entropy(edge, et, " + red, in));
     }
   }
@@ -120,16 +120,16 @@ TEST(BinaryCrossEntropy, WithLogitsValuesGradientsAndExtremes) {
     for (const auto& [r, rs] : kReductions) {
       const std::string red = "reduction=" + rs + ")";
       using O = F::BinaryCrossEntropyWithLogitsFuncOptions;
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().reduction(r)); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().reduction(r)); },
                               "F.binary_cross_entropy_with_logits(x, t, " + red, in));
       EXPECT_TRUE(loss_parity(
-          [&](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().weight(v[2]).pos_weight(v[3]).reduction(r)); },
+          [&, &r = r](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().weight(v[2]).pos_weight(v[3]).reduction(r)); },
           "F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, " + red, in));
       EXPECT_TRUE(loss_parity(
-          [&](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().pos_weight(v[3]).reduction(r)); },
+          [&, &r = r](const auto& v) { return F::binary_cross_entropy_with_logits(v[0], v[1], O().pos_weight(v[3]).reduction(r)); },
           "F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, " + red, in));
       EXPECT_TRUE(loss_parity(
-          [&](const auto& v) { return F::binary_cross_entropy_with_logits(v[4], v[1], O().pos_weight(v[3]).reduction(r)); },
+          [&, &r = r](const auto& v) { return F::binary_cross_entropy_with_logits(v[4], v[1], O().pos_weight(v[3]).reduction(r)); },
           "F.binary_cross_entropy_with_logits(big, t, pos_weight=pw, " + red, in));
     }
     Tensor l = binary_cross_entropy_with_logits(big, t, std::nullopt, pw, kNone);
@@ -145,11 +145,11 @@ TEST(KLDiv, ValuesAndGradients) {
     Tensor lp = sample({3, 4}, dt, 14).log_softmax(1).requires_grad_();
     oracle::Inputs in{{"x", x}, {"p", p}, {"pz", pz}, {"lp", lp}};
     for (const auto& [r, rs] : kReductions) {
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::kl_div(v[0], v[1], r); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::kl_div(v[0], v[1], r); },
                               "F.kl_div(x, p, reduction=" + rs + ")", in));
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::kl_div(v[0], v[2], r); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::kl_div(v[0], v[2], r); },
                               "F.kl_div(x, pz, reduction=" + rs + ")", in));
-      EXPECT_TRUE(loss_parity([&](const auto& v) { return F::kl_div(v[0], v[3], F::KLDivFuncOptions(r).log_target(true)); },
+      EXPECT_TRUE(loss_parity([&, &r = r](const auto& v) { return F::kl_div(v[0], v[3], F::KLDivFuncOptions(r).log_target(true)); },
                               "F.kl_div(x, lp, reduction=" + rs + ", log_target=True)", in));
     }
     EXPECT_TRUE(loss_parity([&](const auto& v) { return F::kl_div(v[0], v[1], kBatchMean); },
@@ -172,13 +172,13 @@ TEST(PairLoss, CosineEmbeddingAndMarginRanking) {
       for (double m : {0.0, -0.2, 0.3}) {
         const std::string args = ", margin=" + std::to_string(m) + ", reduction=" + rs + ")";
         EXPECT_TRUE(loss_parity(
-            [&](const auto& v) { return F::cosine_embedding_loss(v[0], v[1], v[2], F::CosineEmbeddingLossFuncOptions().margin(m).reduction(r)); },
+            [&, &r = r](const auto& v) { return F::cosine_embedding_loss(v[0], v[1], v[2], F::CosineEmbeddingLossFuncOptions().margin(m).reduction(r)); },
             "F.cosine_embedding_loss(a, b, y" + args, in));
         EXPECT_TRUE(loss_parity(
-            [&](const auto& v) { return F::cosine_embedding_loss(v[3], v[4], tensor(-1.0, dt), F::CosineEmbeddingLossFuncOptions().margin(m).reduction(r)); },
+            [&, &r = r](const auto& v) { return F::cosine_embedding_loss(v[3], v[4], tensor(-1.0, dt), F::CosineEmbeddingLossFuncOptions().margin(m).reduction(r)); },
             "F.cosine_embedding_loss(a1, b1, torch.tensor(-1., dtype=a1.dtype)" + args, in));
         EXPECT_TRUE(loss_parity(
-            [&](const auto& v) { return F::margin_ranking_loss(v[0], v[1], v[2].unsqueeze(1).expand({4, 5}), F::MarginRankingLossFuncOptions().margin(m).reduction(r)); },
+            [&, &r = r](const auto& v) { return F::margin_ranking_loss(v[0], v[1], v[2].unsqueeze(1).expand({4, 5}), F::MarginRankingLossFuncOptions().margin(m).reduction(r)); },
             "F.margin_ranking_loss(a, b, y.unsqueeze(1).expand(4, 5)" + args, in));
       }
   }
@@ -207,19 +207,19 @@ TEST(Loss, GradcheckAndGradgradcheck) {
   Tensor w = sample_positive({4}, kDouble, 25), pw = sample_positive({4}, kDouble, 26);
   Tensor s = tensor({1.0, -1.0, 1.0}, kDouble);
   for (const auto& [r, rs] : kReductions) {
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return mse_loss(v[0], v[1], r); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return l1_loss(v[0], v[1], r); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return smooth_l1_loss(v[0], v[1], r, 0.7); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return huber_loss(v[0], v[1], r, 0.8); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return binary_cross_entropy(v[0], v[1], w, r); }, {p, q})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return binary_cross_entropy_with_logits(v[0], v[1], w, pw, r); }, {x, q}))
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return mse_loss(v[0], v[1], r); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return l1_loss(v[0], v[1], r); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return smooth_l1_loss(v[0], v[1], r, 0.7); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return huber_loss(v[0], v[1], r, 0.8); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return binary_cross_entropy(v[0], v[1], w, r); }, {p, q})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return binary_cross_entropy_with_logits(v[0], v[1], w, pw, r); }, {x, q}))
         << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return binary_cross_entropy_with_logits(v[0], v[1], std::nullopt, std::nullopt, r); }, {y, q}))
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return binary_cross_entropy_with_logits(v[0], v[1], std::nullopt, std::nullopt, r); }, {y, q}))
         << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return kl_div(v[0], v[1], r); }, {x, p})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return kl_div(v[0], v[1], r, true); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return cosine_embedding_loss(v[0], v[1], s, 0.1, r); }, {x, y})) << rs;
-    EXPECT_TRUE(gradchecks([&](const auto& v) { return margin_ranking_loss(v[0], v[1], s.unsqueeze(1), 0.1, r); }, {x, y}))
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return kl_div(v[0], v[1], r); }, {x, p})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return kl_div(v[0], v[1], r, true); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return cosine_embedding_loss(v[0], v[1], s, 0.1, r); }, {x, y})) << rs;
+    EXPECT_TRUE(gradchecks([&, &r = r](const auto& v) { return margin_ranking_loss(v[0], v[1], s.unsqueeze(1), 0.1, r); }, {x, y}))
         << rs;
   }
 }

@@ -237,7 +237,8 @@ class ModuleListImpl : public Cloneable<ModuleListImpl> {
   template <typename T>
   static T& checked_as(const std::shared_ptr<Module>& m) {
     T* t = m->as<T>();
-    NABLA_CHECK(t, "Attempted to cast module of type ", detail::demangle(typeid(*m)), " to type ",
+    const Module& held = *m;
+    NABLA_CHECK(t, "Attempted to cast module of type ", detail::demangle(typeid(held)), " to type ",
                 detail::demangle(typeid(T)));
     return *t;
   }
@@ -314,7 +315,8 @@ class ModuleDictImpl : public Cloneable<ModuleDictImpl> {
   template <typename T>
   static T& checked_as(const std::shared_ptr<Module>& m) {
     T* t = m->as<T>();
-    NABLA_CHECK(t, "Attempted to cast module of type ", detail::demangle(typeid(*m)), " to type ",
+    const Module& held = *m;
+    NABLA_CHECK(t, "Attempted to cast module of type ", detail::demangle(typeid(held)), " to type ",
                 detail::demangle(typeid(T)));
     return *t;
   }
