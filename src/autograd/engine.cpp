@@ -1,8 +1,9 @@
 // The backward engine: dependency counting over the graph reachable from the roots, input
 // buffers that sum gradients arriving on several paths, and a ready stack — no recursion, so
 // graphs of any depth run in constant stack space.
-#include <atomic>
 #include <cmath>
+#include <memory>
+#include <mutex>
 
 #include "autograd/op.h"
 #include "core/internal.h"
@@ -15,8 +16,6 @@ namespace nabla::autograd {
 namespace {
 
 thread_local bool t_anomaly = false;
-std::atomic<uint64_t> g_task_id{0};
-thread_local int t_depth = 0;
 
 // Note [Gradients are summed to the input's shape]
 // A backward formula may return a gradient in the broadcast shape of the op (e.g. a + b with
@@ -72,43 +71,81 @@ struct Slot {
 };
 
 // Note [Engine bookkeeping]
-// Each run numbers the nodes it reaches in the node itself (engine_task, engine_slot), so that
-// finding a node's dependency count and input buffer is an array access. A backward started
-// while another runs on this thread (from a hook or a custom Function) saves the numbers it
-// overwrites and restores them when it ends.
+// Each run keeps its own table from node to slot (open addressing on the node's address), so
+// that a run never writes into the nodes it visits: several runs may share a graph — one
+// started from a hook or a custom Function on this thread, or runs on other threads into
+// shared leaves and shared non-leaves (PyTorch allows both). What a run allocates is kept by
+// the thread for its next run (a nested run takes another set).
+struct RunStorage {
+  struct Entry {
+    Node* key = nullptr;
+    uint32_t slot = 0;
+  };
+  std::vector<Entry> table;  // power-of-two size, at most half full
+  std::vector<Slot> slots;
+};
+thread_local std::vector<std::unique_ptr<RunStorage>> t_spare_runs;
+
 class GraphTask {
+  static constexpr size_t kFirstEntries = 64;
+  static constexpr size_t kKeptEntries = 1 << 14;
+
  public:
-  GraphTask() : id_(g_task_id.fetch_add(1, std::memory_order_relaxed) + 1) { ++t_depth; }
-  ~GraphTask() {
-    --t_depth;
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      it->fn->engine_task = it->task;
-      it->fn->engine_slot = it->slot;
+  GraphTask() {
+    if (!t_spare_runs.empty()) {
+      run_ = std::move(t_spare_runs.back());
+      t_spare_runs.pop_back();
+    } else {
+      run_ = std::make_unique<RunStorage>();
+      run_->table.resize(kFirstEntries);
     }
+  }
+  ~GraphTask() {
+    auto& slots = run_->slots;
+    if (run_->table.size() > kKeptEntries) {
+      run_->table.assign(kFirstEntries, {});  // a huge graph's table is not kept
+    } else {
+      // Undone in reverse order of insertion, each key is found where it was put.
+      for (size_t k = slots.size(); k-- > 0;) run_->table[position(slots[k].fn)] = {};
+    }
+    slots.clear();
+    if (t_spare_runs.size() < 4) t_spare_runs.push_back(std::move(run_));
   }
   GraphTask(const GraphTask&) = delete;
   GraphTask& operator=(const GraphTask&) = delete;
 
-  Slot* find(Node* fn) { return fn->engine_task == id_ ? &slots_[fn->engine_slot] : nullptr; }
-  uint32_t add(Node* fn) {
-    if (t_depth > 1) saved_.push_back({fn, fn->engine_task, fn->engine_slot});
-    fn->engine_task = id_;
-    fn->engine_slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-    slots_.back().fn = fn;
-    return fn->engine_slot;
+  Slot* find(Node* fn) {
+    const auto& e = run_->table[position(fn)];
+    return e.key ? &run_->slots[e.slot] : nullptr;
   }
-  std::vector<Slot>& slots() { return slots_; }
+  uint32_t slot_of(Node* fn) { return run_->table[position(fn)].slot; }
+  uint32_t add(Node* fn) {
+    if (2 * (run_->slots.size() + 1) > run_->table.size()) grow();
+    const auto k = static_cast<uint32_t>(run_->slots.size());
+    run_->table[position(fn)] = {fn, k};
+    run_->slots.emplace_back();
+    run_->slots.back().fn = fn;
+    return k;
+  }
+  std::vector<Slot>& slots() { return run_->slots; }
 
  private:
-  struct Saved {
-    Node* fn;
-    uint64_t task;
-    uint32_t slot;
-  };
-  uint64_t id_;
-  std::vector<Slot> slots_;
-  std::vector<Saved> saved_;
+  // Where fn is in the table, or the empty entry where it would go (linear probing).
+  size_t position(Node* fn) const {
+    const auto& t = run_->table;
+    const size_t mask = t.size() - 1;
+    auto h = static_cast<size_t>((reinterpret_cast<uintptr_t>(fn) >> 4) * 0x9E3779B97F4A7C15ull);
+    size_t i = (h >> 20) & mask;
+    while (t[i].key && t[i].key != fn) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    auto& t = run_->table;
+    t.assign(t.size() * 2, {});
+    const auto& slots = run_->slots;
+    for (size_t k = 0; k < slots.size(); ++k) t[position(slots[k].fn)] = {slots[k].fn, static_cast<uint32_t>(k)};
+  }
+  std::unique_ptr<RunStorage> run_;
 };
 
 struct Target {
@@ -201,7 +238,7 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
     if (!e.function) continue;
     Slot& s = *task.find(e.function.get());
     deliver(s, e.input_nr, std::move(root_grads[i]), spare);
-    if (--s.deps == 0) ready.push_back(e.function->engine_slot);
+    if (--s.deps == 0) ready.push_back(task.slot_of(e.function.get()));
   }
 
   while (!ready.empty()) {
@@ -217,19 +254,24 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
     }
     if (!slot.needed || (mode == Mode::kCapture && fn->is_accumulate_grad())) continue;
 
-    fn->call_pre_hooks(inputs);
-    // A node that received no gradient at all passes none on (its children still count it).
-    bool any = false;
-    for (const auto& g : inputs) any = any || g.defined();
     variable_list outputs;
+    bool any = false;
+    {
+      std::lock_guard<std::recursive_mutex> lock(fn->mutex());
+      fn->call_pre_hooks(inputs);
+      // A node that received no gradient at all passes none on (its children still count it).
+      for (const auto& g : inputs) any = any || g.defined();
+      if (any) {
+        outputs = fn->apply(std::move(inputs));
+        if (!keep_graph) fn->release_variables();
+      }
+    }
     if (any) {
-      outputs = fn->apply(std::move(inputs));
       // apply takes the vector by reference: whatever it left of it is reused.
       if (inputs.capacity() > 0) {
         inputs.clear();
         spare.push_back(std::move(inputs));
       }
-      if (!keep_graph) fn->release_variables();
       if (anomaly) check_nan(fn, outputs);
       NABLA_CHECK(outputs.size() == fn->num_outputs() || outputs.empty(), "Function ", fn->name(),
                   " returned an invalid number of gradients - expected ", fn->num_outputs(), ", but got ",
@@ -239,11 +281,12 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
       const Edge& e = fn->next_edge(i);
       Node* c = e.function.get();
       if (!c) continue;
-      Slot& cs = task.slots()[c->engine_slot];
+      const uint32_t ck = task.slot_of(c);
+      Slot& cs = task.slots()[ck];
       if (i < outputs.size() && outputs[i].defined() && (cs.needed || cs.target)) {
         deliver(cs, e.input_nr, std::move(outputs[i]), spare);
       }
-      if (--cs.deps == 0) ready.push_back(c->engine_slot);
+      if (--cs.deps == 0) ready.push_back(ck);
     }
   }
   return captured;

@@ -3,6 +3,7 @@
 #include "nabla/autograd/meta.h"
 
 #include <atomic>
+#include <mutex>
 
 #include "autograd/op.h"
 #include "autograd/view.h"
@@ -36,6 +37,7 @@ Edge gradient_edge(const Tensor& t) {
 
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   auto& meta = leaf.impl()->ensure_autograd_meta();
+  std::lock_guard<std::mutex> lock(meta.mutex);
   if (auto acc = meta.grad_accumulator.lock()) return acc;
   std::shared_ptr<Node> acc = make_node<AccumulateGrad>(leaf);
   meta.grad_accumulator = acc;

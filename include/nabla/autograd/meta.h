@@ -2,6 +2,7 @@
 /// AutogradMeta: the autograd half of a tensor — requires_grad, .grad(), grad_fn, hooks, and
 /// for a view the tensor it views.
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,10 @@ struct AutogradMeta {
   /// The gradient of a leaf.
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
+  /// The leaf's AccumulateGrad while some graph holds it; created under `mutex`, so that
+  /// forward passes on several threads using one leaf share one node.
   std::weak_ptr<Node> grad_accumulator;
+  std::mutex mutex;
   uint32_t output_nr = 0;
   /// A non-leaf's .grad(): where retain_grad() and backward(inputs=...) put its gradient
   /// (shared with the hook that writes it).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -99,9 +100,11 @@ struct Node : std::enable_shared_from_this<Node> {
   const std::string& anomaly_trace() const { return anomaly_trace_; }
   void set_anomaly_trace(std::string s) { anomaly_trace_ = std::move(s); }
 
-  /// Engine bookkeeping: which backward run last visited this node, and its slot there.
-  uint64_t engine_task = 0;
-  uint32_t engine_slot = 0;
+  /// Held by the engine while this node's hooks and apply run: backward passes on several
+  /// threads may share a node (PyTorch allows it); its hooks, saved tensors and, for
+  /// AccumulateGrad, the leaf's .grad() are then used by one at a time. Recursive, so that a
+  /// backward started from inside apply (a custom Function) cannot deadlock.
+  std::recursive_mutex& mutex() { return mutex_; }
 
  protected:
   std::vector<Edge> next_edges_;
@@ -113,6 +116,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::string anomaly_trace_;
   uint64_t sequence_nr_;
   bool is_accumulate_grad_ = false;
+  std::recursive_mutex mutex_;
 };
 
 namespace detail {
