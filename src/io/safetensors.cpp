@@ -13,19 +13,23 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <unordered_set>
 
 #include "io/bytes.h"
+#include "io/json.h"
+#include "io/safetensors.h"
 #include "nabla/functions.h"
 #include "nabla/serialize.h"
 
 namespace nabla {
 
+using io::ParsedJson;
+using io::parse_json;
+
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
 
-using ordered_json = nlohmann::ordered_json;
 constexpr uint64_t kMaxHeader = 100'000'000;  // the reference implementation's limit
 constexpr const char* kKind = "safetensors";
 
@@ -97,26 +101,26 @@ Header read_header(int fd, const std::string& path) {
   std::string text(static_cast<size_t>(n), '\0');
   read_exact(fd, text.data(), text.size(), 8, path, "the JSON header");
   if (text.empty() || text[0] != '{') io::fail_at(kKind, path, 8, "expected the JSON header to start with '{'");
-  ordered_json header;
-  try {
-    header = ordered_json::parse(text);
-  } catch (const ordered_json::parse_error& e) {
-    io::fail_at(kKind, path, 8 + (e.byte > 0 ? e.byte - 1 : 0), std::string("expected valid JSON: ") + e.what());
-  }
+  ParsedJson parsed = parse_json(text, /*want_top_keys=*/true);
+  if (!parsed.error.empty()) io::fail_at(kKind, path, 8 + parsed.error_at, parsed.error + " in the JSON header");
+  const nlohmann::json& header = parsed.value;
   if (!header.is_object()) io::fail_at(kKind, path, 8, "expected the JSON header to be an object");
 
   Header h;
   h.data_start = 8 + n;
   const uint64_t data_size = file_size - h.data_start;
-  for (const auto& [name, value] : header.items()) {
+  h.entries.reserve(parsed.top_keys.size());
+  for (const std::string& name : parsed.top_keys) {
+    const nlohmann::json& value = header.find(name).value();
     auto bad = [&](const std::string& what) {
-      io::fail_at(kKind, path, 8, "expected " + what + " for tensor '" + name + "' in the JSON header");
+      io::fail_at(kKind, path, 8, "expected " + what + " for tensor '" + io::excerpt(name) + "' in the JSON header");
     };
     if (name == "__metadata__") {
       if (!value.is_object()) io::fail_at(kKind, path, 8, "expected \"__metadata__\" to be an object of strings");
       for (const auto& [k, v] : value.items()) {
         if (!v.is_string())
-          io::fail_at(kKind, path, 8, "expected \"__metadata__\" to be an object of strings, but '" + k + "' is not");
+          io::fail_at(kKind, path, 8,
+                      "expected \"__metadata__\" to be an object of strings, but '" + io::excerpt(k) + "' is not");
         h.metadata[k] = v.get<std::string>();
       }
       continue;
@@ -132,7 +136,7 @@ Header read_header(int fd, const std::string& path) {
     else if (d == "I32") e.dtype = kInt;
     else if (d == "U8") e.dtype = kByte;
     else if (d == "BOOL") e.dtype = kBool;
-    else bad("a dtype of F32, F64, I64, I32, U8 or BOOL (got '" + d + "')");
+    else bad("a dtype of F32, F64, I64, I32, U8 or BOOL (got '" + io::excerpt(d) + "')");
     const auto sh = value.find("shape");
     if (sh == value.end() || !sh->is_array()) bad("a \"shape\" array");
     uint64_t numel = 1;
@@ -186,14 +190,13 @@ Header read_header(int fd, const std::string& path) {
 }  // namespace
 
 void save(const NamedTensors& tensors, const std::string& path, const std::map<std::string, std::string>& metadata) {
-  ordered_json header = ordered_json::object();
-  if (!metadata.empty()) {
-    ordered_json meta = ordered_json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
-    header["__metadata__"] = meta;
-  }
+  // The header is written entry by entry (as ordered_json would dump it, in this order): an
+  // ordered_json object would search its keys on every insertion.
+  std::string text = "{";
+  if (!metadata.empty()) text += "\"__metadata__\":" + nlohmann::json(metadata).dump();
   std::vector<Tensor> contiguous;
-  std::set<std::string> names;
+  contiguous.reserve(tensors.size());
+  std::unordered_set<std::string> names;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     NABLA_CHECK(tensor.defined(), "save: tensor '", name, "' is undefined ('", path, "')");
@@ -201,15 +204,17 @@ void save(const NamedTensors& tensors, const std::string& path, const std::map<s
     NABLA_CHECK(names.insert(name).second, "save: the tensor name '", name, "' appears twice ('", path, "')");
     contiguous.push_back(tensor.detach().contiguous());
     const Tensor& t = contiguous.back();
-    ordered_json entry = ordered_json::object();
-    entry["dtype"] = dtype_name(t.scalar_type());
-    entry["shape"] = ordered_json::array();
-    for (int64_t s : t.sizes()) entry["shape"].push_back(s);
-    entry["data_offsets"] = {offset, offset + t.nbytes()};
+    if (text.size() > 1) text += ',';
+    text += nlohmann::json(name).dump();
+    text += ::nabla::detail::str(":{\"dtype\":\"", dtype_name(t.scalar_type()), "\",\"shape\":[");
+    for (int64_t i = 0; i < t.dim(); ++i) {
+      if (i > 0) text += ',';
+      text += std::to_string(t.size(i));
+    }
+    text += ::nabla::detail::str("],\"data_offsets\":[", offset, ",", offset + t.nbytes(), "]}");
     offset += t.nbytes();
-    header[name] = entry;
   }
-  std::string text = header.dump();
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
@@ -218,25 +223,35 @@ void save(const NamedTensors& tensors, const std::string& path, const std::map<s
   io::write_file_atomic(path, chunks);
 }
 
-NamedTensors load(const std::string& path) {
-  Fd f(path);
-  const Header h = read_header(f.fd, path);
-  NamedTensors out;
-  for (const Entry& e : h.entries) {
-    Tensor t = empty(e.shape, e.dtype);
-    if (t.nbytes() > 0) read_exact(f.fd, t.data_ptr(), t.nbytes(), h.data_start + e.begin, path, "tensor data");
-    if (e.dtype == kBool) {
-      auto* p = static_cast<uint8_t*>(t.data_ptr());
-      for (size_t i = 0; i < t.nbytes(); ++i) p[i] = p[i] != 0;
+namespace io {
+
+SafetensorsContent read_safetensors(const std::string& path, bool with_tensors) {
+  return guard_reader(kKind, path, [&] {
+    Fd f(path);
+    Header h = read_header(f.fd, path);
+    SafetensorsContent out;
+    out.metadata = std::move(h.metadata);
+    if (!with_tensors) return out;
+    out.tensors.reserve(h.entries.size());
+    for (const Entry& e : h.entries) {
+      Tensor t = empty(e.shape, e.dtype);
+      if (t.nbytes() > 0) read_exact(f.fd, t.data_ptr(), t.nbytes(), h.data_start + e.begin, path, "tensor data");
+      if (e.dtype == kBool) {
+        auto* p = static_cast<uint8_t*>(t.data_ptr());
+        for (size_t i = 0; i < t.nbytes(); ++i) p[i] = p[i] != 0;
+      }
+      out.tensors.emplace_back(e.name, std::move(t));
     }
-    out.emplace_back(e.name, std::move(t));
-  }
-  return out;
+    return out;
+  });
 }
 
+}  // namespace io
+
+NamedTensors load(const std::string& path) { return io::read_safetensors(path, true).tensors; }
+
 std::map<std::string, std::string> load_metadata(const std::string& path) {
-  Fd f(path);
-  return read_header(f.fd, path).metadata;
+  return io::read_safetensors(path, false).metadata;
 }
 
 }  // namespace nabla
