@@ -6,26 +6,30 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace nabla::io {
 
 /// How deeply arrays and objects may nest in JSON that a reader accepts.
 inline constexpr int kMaxJsonDepth = 64;
 
+/// The offset of the first '[' or '{' (outside strings) that opens level kMaxJsonDepth + 1, or
+/// npos. Checking it before parsing keeps the parser and everything after it (destruction,
+/// dump, recursive readers) shallow.
+size_t too_deep_at(std::string_view text);
+
+/// What a nlohmann exception says, without its "[json.exception...] " id and cut by excerpt().
+std::string json_error_text(const std::exception& e);
+
 struct ParsedJson {
   nlohmann::json value;
   /// Empty when the text parsed; otherwise what is wrong, at byte `error_at` of the text.
   std::string error;
   size_t error_at = 0;
-  /// With want_top_keys: the keys of the top-level object in the text's order.
-  std::vector<std::string> top_keys;
 };
 
-/// Parses `text` as one JSON value nested at most kMaxJsonDepth levels deep. nlohmann::json
-/// keeps objects in std::map, so parsing is linear; with `want_top_keys`, the top-level
-/// object's keys are also listed in their order, and a key appearing twice there is an error.
-ParsedJson parse_json(std::string_view text, bool want_top_keys = false);
+/// Parses `text` as one JSON value nested at most kMaxJsonDepth levels deep (nlohmann::json
+/// keeps objects in std::map: linear time).
+ParsedJson parse_json(std::string_view text);
 
 /// A JSON value as text for an error message: j.dump(), cut by excerpt().
 std::string json_excerpt(const nlohmann::json& j);
