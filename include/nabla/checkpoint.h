@@ -77,10 +77,12 @@ class Checkpoint {
 
   /// A module section, ready for module->load_state_dict.
   OrderedDict<std::string, Tensor> module_state(const std::string& name = "model") const;
+  /// An optimizer section; its `source` names the section and file, so that errors of
+  /// optimizer.load_state_dict say where the state came from.
   optim::OptimizerStateDict optimizer_state(const std::string& name = "optimizer") const;
   optim::SchedulerStateDict scheduler_state(const std::string& name = "scheduler") const;
   data::DataLoaderState data_loader_state(const std::string& name = "loader") const;
-  /// Bytes for Generator::set_state.
+  /// Bytes for Generator::set_state (checked: a state set_state refuses is an error here).
   std::vector<uint8_t> generator_state(const std::string& name = "rng") const;
   int64_t get_int(const std::string& name) const;
   std::string get_string(const std::string& name) const;
@@ -98,6 +100,7 @@ class Checkpoint {
   std::map<std::string, std::string> sections_;  // name -> JSON
   std::map<std::string, Tensor> tensors_;
   std::vector<std::string> order_;  // tensor keys in insertion order
+  std::string path_;                // the file load read, for the errors of what it returns
 };
 
 }  // namespace nabla

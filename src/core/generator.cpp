@@ -1,5 +1,6 @@
 #include "nabla/generator.h"
 
+#include <array>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -48,10 +49,34 @@ void CPUGeneratorImpl::set_state(const std::vector<uint8_t>& state) {
   uint64_t seed = 0, dbits = 0;
   uint32_t fbits = 0;
   bool has_double = false, has_float = false;
+  constexpr size_t n = std::mt19937::state_size;
+  std::array<unsigned long long, n> words{};
+  unsigned long long position = 0;
+  is >> tag >> seed >> has_double >> dbits >> has_float >> fbits;
+  for (auto& w : words) is >> w;
+  is >> position;
+  const bool parsed = !is.fail() && tag == kStateTag;
+  if (parsed) is >> std::ws;
+  NABLA_CHECK(parsed && is.eof(), "set_state: the state is not one that get_state of a CPU generator produced");
+  // Note [Valid Mersenne Twister states]: the engine holds 624 32-bit words and the position
+  // of the next word to temper (624: regenerate first). Regeneration reads only the top bit of
+  // word 0 and all of words 1..623; if those are all zero the engine yields zeros forever
+  // (the standard's seeding avoids this state by setting word 0 to 2^31).
+  bool words_fit = position <= n;
+  for (auto w : words) words_fit = words_fit && w <= 0xFFFFFFFFull;
+  NABLA_CHECK(words_fit, "set_state: the Mersenne Twister state is invalid: its words must be 32-bit values and "
+              "its position at most ", n);
+  bool significant = (words[0] & 0x80000000ull) != 0;
+  for (size_t i = 1; i < n && !significant; ++i) significant = words[i] != 0;
+  NABLA_CHECK(significant, "set_state: the Mersenne Twister state is invalid: its significant bits are all zero, "
+              "so it would generate only zeros");
+  std::ostringstream canonical;
+  for (auto w : words) canonical << w << ' ';
+  canonical << position;
+  std::istringstream es(canonical.str());
   std::mt19937 engine;
-  is >> tag >> seed >> has_double >> dbits >> has_float >> fbits >> engine;
-  NABLA_CHECK(!is.fail() && tag == kStateTag,
-              "set_state: the state is not one that get_state of a CPU generator produced");
+  es >> engine;
+  NABLA_CHECK(!es.fail(), "set_state: the state is not one that get_state of a CPU generator produced");
   std::lock_guard<std::mutex> lock(mutex_);
   seed_ = seed;
   engine_ = engine;

@@ -4,6 +4,7 @@
 // the byte offset and what was expected, and atomic writes (Note [Atomic file writes]).
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,14 +16,37 @@ namespace nabla::io {
 /// "invalid <kind> file '<path>' at byte offset <offset>: <what>"
 [[noreturn]] void fail_at(std::string_view kind, const std::string& path, uint64_t offset, const std::string& what);
 
+/// At most `max` characters of `text`; a longer text is cut and says how long it was, so that no
+/// error message repeats a whole hostile input.
+std::string excerpt(std::string_view text, size_t max = 120);
+
+/// Rethrows the exception being handled as a nabla::Error naming the file: an Error that names
+/// it already passes unchanged, any other (an allocation failure, a standard library
+/// exception) is wrapped. Call it only inside a catch block.
+[[noreturn]] void rethrow_for_file(std::string_view kind, const std::string& path);
+/// Runs a reader so that only a nabla::Error naming the file can leave it.
+///   return io::guard_reader("npy", path, [&] { return parse(...); });
+template <typename F>
+decltype(auto) guard_reader(std::string_view kind, const std::string& path, F&& body) {
+  try {
+    return body();
+  } catch (...) {
+    rethrow_for_file(kind, path);
+  }
+}
+
 /// The whole file; an Error naming the file if it cannot be opened or read.
 std::vector<uint8_t> read_file(const std::string& path);
 
 /// True when the bytes start with the gzip magic number (1f 8b).
 bool is_gzip(const std::vector<uint8_t>& bytes);
 /// The decompressed content of a gzip file (several members are concatenated, as gunzip does).
-/// Errors name the file and the compressed byte offset where the stream breaks.
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& bytes, const std::string& path);
+/// Errors name the file and the compressed byte offset where the stream breaks. With `needed`,
+/// decompression stops once the output holds needed(output so far) + 1 bytes: `needed` says how
+/// many bytes the content should have in all, judging by what it has seen (a header), or
+/// SIZE_MAX while it cannot tell; the extra byte lets the caller report that more follows.
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& bytes, const std::string& path,
+                            const std::function<size_t(const std::vector<uint8_t>&)>& needed = {});
 /// Inflates a raw deflate stream (zip method 8) that must produce exactly `expected_size` bytes;
 /// `offset` is where the stream starts in the file, for errors.
 std::vector<uint8_t> inflate_raw(const uint8_t* data, size_t size, size_t expected_size, std::string_view kind,
@@ -37,10 +61,21 @@ struct Chunk {
   const void* data;
   size_t size;
 };
-/// Writes the chunks to `path` atomically: a temporary file in the same directory is written,
-/// flushed to disk (fsync) and renamed over `path`; on any failure the temporary is removed,
-/// `path` is left as it was, and an Error naming the file is thrown.
-void write_file_atomic(const std::string& path, const std::vector<Chunk>& chunks);
+/// How write_file_atomic makes its temporary: an unnamed O_TMPFILE inode where the file system
+/// supports it (the default), or always a named file (what other file systems get; for tests).
+enum class TemporaryKind { kUnnamedWhereSupported, kNamed };
+/// Writes the chunks to `path` atomically (Note [Atomic file writes]): a temporary file in the
+/// target's directory is written, flushed to disk (fsync) and renamed over the target, which is
+/// `path` with its symbolic links followed; on any failure the temporary is removed, the target
+/// is left as it was, and an Error naming the file is thrown. Temporaries that killed writers
+/// of the same target left on this machine are removed first.
+void write_file_atomic(const std::string& path, const std::vector<Chunk>& chunks,
+                       TemporaryKind kind = TemporaryKind::kUnnamedWhereSupported);
+/// "<target>.tmp.<host>-": how the names of this machine's temporaries for `target` begin; a
+/// writer's pid, a dot and six random characters follow.
+std::string temporary_prefix(const std::string& target);
+/// Removes the temporaries of `target` (temporary_prefix) whose writer's pid is no running process.
+void remove_stale_temporaries(const std::string& target);
 
 /// Bounds-checked reading of a byte buffer. Every read names what it expects, so a short
 /// buffer gives "...at byte offset N: expected <what> (k bytes), but the file ends after M bytes".

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/bytes.h"
+#include "io/json.h"
+#include "io/safetensors.h"
 #include "nabla/error.h"
 #include "nabla/functions.h"
 
@@ -26,11 +29,11 @@ json double_to_json(double v) {
 double double_from_json(const json& j) {
   if (j.is_number()) return j.get<double>();
   NABLA_CHECK(j.is_object() && j.contains("float") && j["float"].is_string(), "Checkpoint: expected a float, got ",
-              j.dump());
+              io::json_excerpt(j));
   const std::string s = j["float"].get<std::string>();
   if (s == "inf") return std::numeric_limits<double>::infinity();
   if (s == "-inf") return -std::numeric_limits<double>::infinity();
-  NABLA_CHECK(s == "nan", "Checkpoint: expected a float, got ", j.dump());
+  NABLA_CHECK(s == "nan", "Checkpoint: expected a float, got ", io::json_excerpt(j));
   return std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -73,7 +76,7 @@ json map_to_json(const OptionMap& map) {
 }
 
 OptionMap map_from_json(const json& j) {
-  NABLA_CHECK(j.is_object(), "Checkpoint: expected a JSON object of options, got ", j.dump());
+  NABLA_CHECK(j.is_object(), "Checkpoint: expected a JSON object of options, got ", io::json_excerpt(j));
   OptionMap map;
   for (const auto& [k, v] : j.items()) map[k] = value_from_json(v);
   return map;
@@ -92,33 +95,60 @@ optim::SchedulerStateDict scheduler_from_json(const json& j) {
   return s;
 }
 
-// The tensor keys (without the section prefix) a section of this kind holds.
-std::vector<std::string> section_keys(const std::string& name, const json& j) {
+// A state key of an optimizer section: the decimal index of a parameter, as written.
+int64_t parse_index(const std::string& section, const std::string& key) {
+  int64_t v = 0;
+  bool ok = !key.empty() && key.size() <= 18 && (key == "0" || key[0] != '0');
+  for (char c : key) {
+    ok = ok && c >= '0' && c <= '9';
+    v = v * 10 + (c - '0');
+  }
+  NABLA_CHECK(ok, "Checkpoint section '", section, "' has the state key '", io::excerpt(key),
+              "', which is not a parameter index");
+  return v;
+}
+
+// A count of tensors in a tensor list; it cannot exceed the tensors the file holds.
+int64_t list_length(const std::string& section, const std::string& list, const json& n, size_t tensors) {
+  NABLA_CHECK(n.is_number_unsigned() && n.get<uint64_t>() <= tensors, "Checkpoint section '", section,
+              "' gives the tensor list '", io::excerpt(list), "' a length of ", io::json_excerpt(n),
+              ", but the file holds ", tensors, " tensors");
+  return n.get<int64_t>();
+}
+
+// The tensor keys (without the section prefix) a section of this kind holds; `tensors` is how
+// many the file holds.
+std::vector<std::string> section_keys(const std::string& name, const json& j, size_t tensors) {
   const std::string kind = j.at("kind").get<std::string>();
   std::vector<std::string> keys;
   if (kind == "module" || kind == "data_loader") {
     for (const auto& k : j.at("keys")) keys.push_back(name + "." + k.get<std::string>());
   } else if (kind == "optimizer") {
     for (const auto& [index, st] : j.at("state").items()) {
+      parse_index(name, index);
       const std::string base = name + ".state." + index + ".";
       for (const auto& t : st.at("tensors")) keys.push_back(base + t.get<std::string>());
       for (const auto& [list, n] : st.at("tensor_lists").items()) {
-        for (int64_t i = 0; i < n.get<int64_t>(); ++i) keys.push_back(base + list + "." + std::to_string(i));
+        const int64_t len = list_length(name, list, n, tensors);
+        for (int64_t i = 0; i < len; ++i) keys.push_back(base + list + "." + std::to_string(i));
       }
     }
   } else if (kind == "generator") {
     keys.push_back(name);
   } else {
-    NABLA_CHECK(kind == "scheduler" || kind == "int" || kind == "string", "unknown section kind '", kind, "'");
+    NABLA_CHECK(kind == "scheduler" || kind == "int" || kind == "string", "unknown section kind '",
+                io::excerpt(kind), "'");
   }
   return keys;
 }
 
 json parse_section(const std::string& name, const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  NABLA_CHECK(!j.is_discarded() && j.is_object() && j.contains("kind") && j["kind"].is_string(), "section '", name,
+  io::ParsedJson p = io::parse_json(text);
+  NABLA_CHECK(p.error.empty(), "section '", name, "' is not a checkpoint section (", p.error, " at byte ", p.error_at,
+              " of its JSON)");
+  NABLA_CHECK(p.value.is_object() && p.value.contains("kind") && p.value["kind"].is_string(), "section '", name,
               "' is not a checkpoint section (expected a JSON object with a \"kind\")");
-  return j;
+  return std::move(p.value);
 }
 
 }  // namespace
@@ -256,18 +286,29 @@ OrderedDict<std::string, Tensor> Checkpoint::module_state(const std::string& nam
 optim::OptimizerStateDict Checkpoint::optimizer_state(const std::string& name) const {
   const json j = get_section(sections_, name, "optimizer");
   optim::OptimizerStateDict out;
+  out.source = path_.empty() ? "checkpoint section '" + name + "'"
+                             : "section '" + name + "' of checkpoint file '" + path_ + "'";
   for (const auto& [index, st] : j.at("state").items()) {
-    auto& ps = out.state[std::stoll(index)];
+    auto& ps = out.state[parse_index(name, index)];
     const std::string base = name + ".state." + index + ".";
     for (const auto& t : st.at("tensors")) ps.tensors[t.get<std::string>()] = tensor(base + t.get<std::string>(), name);
     for (const auto& [list, n] : st.at("tensor_lists").items()) {
       auto& v = ps.tensor_lists[list];
-      for (int64_t i = 0; i < n.get<int64_t>(); ++i) v.push_back(tensor(base + list + "." + std::to_string(i), name));
+      const int64_t len = list_length(name, list, n, tensors_.size());
+      for (int64_t i = 0; i < len; ++i) v.push_back(tensor(base + list + "." + std::to_string(i), name));
     }
     ps.values = map_from_json(st.at("values"));
   }
   for (const auto& g : j.at("param_groups")) {
-    out.param_groups.push_back({map_from_json(g.at("options")), g.at("params").get<std::vector<int64_t>>()});
+    const json& params = g.at("params");
+    NABLA_CHECK(params.is_array(), "Checkpoint section '", name, "' has a parameter group whose \"params\" is not a list");
+    std::vector<int64_t> indices;
+    for (const auto& i : params) {
+      NABLA_CHECK(i.is_number_unsigned() && i.get<uint64_t>() <= uint64_t(INT64_MAX), "Checkpoint section '", name,
+                  "' has the parameter index ", io::json_excerpt(i), ", which is not a non-negative integer");
+      indices.push_back(i.get<int64_t>());
+    }
+    out.param_groups.push_back({map_from_json(g.at("options")), std::move(indices)});
   }
   return out;
 }
@@ -290,7 +331,13 @@ std::vector<uint8_t> Checkpoint::generator_state(const std::string& name) const 
   NABLA_CHECK(t.dim() == 1 && t.scalar_type() == kByte, "Checkpoint section '", name, "' must hold a 1-D uint8 tensor");
   const Tensor c = t.contiguous();
   const uint8_t* p = c.data_ptr<uint8_t>();
-  return std::vector<uint8_t>(p, p + c.numel());
+  std::vector<uint8_t> state(p, p + c.numel());
+  try {
+    CPUGeneratorImpl().set_state(state);  // a scratch generator: the state must be one it accepts
+  } catch (const Error& e) {
+    NABLA_CHECK(false, "Checkpoint section '", name, "' does not hold a generator state: ", e.what());
+  }
+  return state;
 }
 
 int64_t Checkpoint::get_int(const std::string& name) const {
@@ -314,42 +361,45 @@ void Checkpoint::save(const std::string& path) const {
 }
 
 Checkpoint Checkpoint::load(const std::string& path) {
-  Checkpoint c;
-  NamedTensors tensors = nabla::load(path);
-  std::map<std::string, std::string> metadata = load_metadata(path);
-  std::set<std::string> expected;
-  for (const auto& [name, text] : metadata) {
-    try {
-      for (auto& k : section_keys(name, parse_section(name, text))) expected.insert(std::move(k));
-    } catch (const std::exception& e) {
-      NABLA_CHECK(false, "Checkpoint file '", path, "' is malformed: ", e.what());
+  io::SafetensorsContent content = io::read_safetensors(path, /*with_tensors=*/true);
+  return io::guard_reader("checkpoint", path, [&] {
+    Checkpoint c;
+    c.path_ = path;
+    const size_t count = content.tensors.size();
+    std::set<std::string> expected;
+    for (const auto& [name, text] : content.metadata) {
+      try {
+        for (auto& k : section_keys(name, parse_section(name, text), count)) expected.insert(std::move(k));
+      } catch (const std::exception& e) {
+        NABLA_CHECK(false, "Checkpoint file '", path, "' is malformed: ", io::excerpt(e.what(), 400));
+      }
     }
-  }
-  for (auto& [key, t] : tensors) {
-    NABLA_CHECK(expected.erase(key) == 1, "Checkpoint file '", path, "' is malformed: the tensor '", key,
-                "' belongs to no section");
-    c.order_.push_back(key);
-    c.tensors_[key] = std::move(t);
-  }
-  NABLA_CHECK(expected.empty(), "Checkpoint file '", path, "' is malformed: the tensor '",
-              expected.empty() ? std::string() : *expected.begin(), "' is missing");
-  c.sections_ = std::move(metadata);
-  // Reading every section once now makes a malformed one fail here, not later in a getter.
-  for (const auto& [name, text] : c.sections_) {
-    try {
-      const std::string kind = parse_section(name, text)["kind"].get<std::string>();
-      if (kind == "module") c.module_state(name);
-      if (kind == "optimizer") c.optimizer_state(name);
-      if (kind == "scheduler") c.scheduler_state(name);
-      if (kind == "data_loader") c.data_loader_state(name);
-      if (kind == "generator") c.generator_state(name);
-      if (kind == "int") c.get_int(name);
-      if (kind == "string") c.get_string(name);
-    } catch (const std::exception& e) {
-      NABLA_CHECK(false, "Checkpoint file '", path, "' is malformed: ", e.what());
+    for (auto& [key, t] : content.tensors) {
+      NABLA_CHECK(expected.erase(key) == 1, "Checkpoint file '", path, "' is malformed: the tensor '", io::excerpt(key),
+                  "' belongs to no section");
+      c.order_.push_back(key);
+      c.tensors_[key] = std::move(t);
     }
-  }
-  return c;
+    NABLA_CHECK(expected.empty(), "Checkpoint file '", path, "' is malformed: the tensor '",
+                expected.empty() ? std::string() : io::excerpt(*expected.begin()), "' is missing");
+    c.sections_ = std::move(content.metadata);
+    // Reading every section once now makes a malformed one fail here, not later in a getter.
+    for (const auto& [name, text] : c.sections_) {
+      try {
+        const std::string kind = parse_section(name, text)["kind"].get<std::string>();
+        if (kind == "module") c.module_state(name);
+        if (kind == "optimizer") c.optimizer_state(name);
+        if (kind == "scheduler") c.scheduler_state(name);
+        if (kind == "data_loader") c.data_loader_state(name);
+        if (kind == "generator") c.generator_state(name);
+        if (kind == "int") c.get_int(name);
+        if (kind == "string") c.get_string(name);
+      } catch (const std::exception& e) {
+        NABLA_CHECK(false, "Checkpoint file '", path, "' is malformed: ", io::excerpt(e.what(), 400));
+      }
+    }
+    return c;
+  });
 }
 
 }  // namespace nabla

@@ -23,9 +23,13 @@ void parse_field(const char* text, Field f, ScalarType dtype, std::vector<double
   const char* e = text + f.end;
   auto bad = [&](const char* what) {
     file.fail(f.begin, ::nabla::detail::str("expected ", what, " in line ", line, ", column ", column, ", got '",
-                                   std::string(b, e), "'"));
+                                   io::excerpt(std::string_view(text + f.begin, f.end - f.begin)), "'"));
   };
-  if (b != e && *b == '+') ++b;
+  // One optional sign: "+1" reads as 1 (as strtod and numpy do), "+-1" and "++1" are errors.
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && (*b == '-' || *b == '+')) bad(isFloatingType(dtype) ? "a number" : "an integer that fits in int64");
+  }
   if (isFloatingType(dtype)) {
     double v = 0;
     const auto res = std::from_chars(b, e, v);
@@ -50,7 +54,9 @@ void parse_field(const char* text, Field f, ScalarType dtype, std::vector<double
 
 }  // namespace
 
-Tensor read_csv(const std::string& path, const CsvOptions& options) {
+namespace {
+
+Tensor read_csv_file(const std::string& path, const CsvOptions& options) {
   const std::vector<uint8_t> bytes = io::read_file(path);
   const char* text = reinterpret_cast<const char*>(bytes.data());
   const size_t n = bytes.size();
@@ -116,6 +122,12 @@ Tensor read_csv(const std::string& path, const CsvOptions& options) {
     for (size_t i = 0; i < ints.size(); ++i) p[i] = static_cast<scalar_t>(ints[i]);
   });
   return out;
+}
+
+}  // namespace
+
+Tensor read_csv(const std::string& path, const CsvOptions& options) {
+  return io::guard_reader("CSV", path, [&] { return read_csv_file(path, options); });
 }
 
 }  // namespace nabla::data

@@ -21,12 +21,34 @@ void convert_be(const uint8_t* src, To* dst, size_t n) {
   }
 }
 
-}  // namespace
+// How many bytes an IDX file holds in all, judging by the first ones: its header declares it
+// (SIZE_MAX while the header is incomplete or its numbers are no IDX file's).
+size_t idx_size(const std::vector<uint8_t>& b) {
+  if (b.size() < 4) return 4;
+  size_t item = 0;
+  switch (b[2]) {
+    case 0x08: case 0x09: item = 1; break;
+    case 0x0B: item = 2; break;
+    case 0x0C: case 0x0D: item = 4; break;
+    case 0x0E: item = 8; break;
+    default: return SIZE_MAX;
+  }
+  const size_t header = 4 + 4 * size_t{b[3]};
+  if (b.size() < header) return header;
+  uint64_t total = item;
+  for (size_t d = 0; d < b[3]; ++d) {
+    const uint64_t n = (uint64_t{b[4 + 4 * d]} << 24) | (uint64_t{b[5 + 4 * d]} << 16) |
+                       (uint64_t{b[6 + 4 * d]} << 8) | uint64_t{b[7 + 4 * d]};
+    if (__builtin_mul_overflow(total, n, &total)) return SIZE_MAX;
+  }
+  return total > SIZE_MAX - header - 1 ? SIZE_MAX : static_cast<size_t>(total) + header;
+}
 
-Tensor read_idx(const std::string& path) {
+Tensor read_idx_file(const std::string& path) {
   std::vector<uint8_t> bytes = io::read_file(path);
   const bool gz = io::is_gzip(bytes);
-  if (gz) bytes = io::gunzip(bytes, path);
+  // A gzip'd file is inflated only as far as its header says, plus one byte that shows excess.
+  if (gz) bytes = io::gunzip(bytes, path, idx_size);
   io::ByteReader r(bytes.data(), bytes.size(), gz ? "IDX (decompressed gzip)" : "IDX", path);
   const uint8_t zero0 = r.u8("the magic number's first byte (0)");
   const uint8_t zero1 = r.u8("the magic number's second byte (0)");
@@ -58,6 +80,9 @@ Tensor read_idx(const std::string& path) {
     r.fail(r.pos(), ::nabla::detail::str("expected ", numel, " elements of ", item, " bytes of data, but the data ends after ",
                                 bytes.size(), " bytes"));
   const uint8_t* src = r.bytes(static_cast<size_t>(nbytes), "the data");
+  if (r.remaining() != 0 && gz)
+    r.fail(r.pos(), ::nabla::detail::str("expected the end of the data after ", r.pos(),
+                                         " bytes, but the decompressed stream holds more"));
   if (r.remaining() != 0)
     r.fail(r.pos(), ::nabla::detail::str("expected the end of the data after ", r.pos(), " bytes, but ", r.remaining(),
                                 " more bytes follow"));
@@ -72,6 +97,12 @@ Tensor read_idx(const std::string& path) {
     default: convert_be<double>(src, t.data_ptr<double>(), n); break;
   }
   return t;
+}
+
+}  // namespace
+
+Tensor read_idx(const std::string& path) {
+  return io::guard_reader("IDX", path, [&] { return read_idx_file(path); });
 }
 
 }  // namespace nabla::data

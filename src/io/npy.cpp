@@ -59,6 +59,9 @@ class DictParser {
     ++i_;
     if (!have_descr || !fortran || !shape)
       fail(0, "expected the header dict to hold 'descr', 'fortran_order' and 'shape'");
+    // numpy evaluates the whole header as a Python literal: only whitespace may follow.
+    skip_ws();
+    if (i_ != s_.size()) fail(i_, "expected only spaces and a newline after the header dict's closing '}'");
   }
 
  private:
@@ -94,9 +97,12 @@ class DictParser {
   std::vector<int64_t> tuple() {
     std::vector<int64_t> dims;
     expect('(', "'(' starting the shape tuple");
+    const size_t open = i_ - 1;
+    bool trailing_comma = false;
     while (true) {
       skip_ws();
       if (peek() == ')') break;
+      trailing_comma = false;
       if (!std::isdigit(static_cast<unsigned char>(peek()))) fail(i_, "expected a non-negative integer in the shape");
       int64_t v = 0;
       while (std::isdigit(static_cast<unsigned char>(peek()))) {
@@ -108,11 +114,16 @@ class DictParser {
       skip_ws();
       if (peek() == ',') {
         ++i_;
+        trailing_comma = true;
         continue;
       }
       if (peek() != ')') fail(i_, "expected ',' or ')' in the shape tuple");
     }
     ++i_;
+    // In Python "(2)" is the number 2; a tuple of one element is "(2,)".
+    if (dims.size() == 1 && !trailing_comma)
+      fail(open, ::nabla::detail::str("expected the shape to be a tuple such as (", dims[0], ",), got the number (",
+                                      dims[0], ")"));
     return dims;
   }
 
@@ -147,8 +158,10 @@ Tensor parse_npy(const uint8_t* data, size_t size, const char* kind, const std::
   const uint8_t* magic = r.bytes(6, "the magic string \\x93NUMPY");
   if (std::memcmp(magic, kMagic, 6) != 0) r.fail(0, "expected the magic string \\x93NUMPY");
   const uint8_t major = r.u8("the format's major version");
-  r.u8("the format's minor version");
-  if (major < 1 || major > 3) r.fail(6, ::nabla::detail::str("expected format version 1, 2 or 3, got ", int(major)));
+  const uint8_t minor = r.u8("the format's minor version");
+  // numpy reads the versions (1, 0), (2, 0) and (3, 0) only.
+  if (major < 1 || major > 3 || minor != 0)
+    r.fail(6, ::nabla::detail::str("expected format version 1.0, 2.0 or 3.0, got ", int(major), ".", int(minor)));
   const size_t header_len = major == 1 ? r.u16le("the header length") : r.u32le("the header length");
   const size_t header_at = r.pos();
   const auto* text = reinterpret_cast<const char*>(r.bytes(header_len, "the header dict"));
@@ -226,8 +239,10 @@ std::vector<uint8_t> npy_header(const Tensor& t) {
 namespace nabla::data {
 
 Tensor read_npy(const std::string& path) {
-  const std::vector<uint8_t> bytes = io::read_file(path);
-  return io::parse_npy(bytes.data(), bytes.size(), "npy", path, 0);
+  return io::guard_reader("npy", path, [&] {
+    const std::vector<uint8_t> bytes = io::read_file(path);
+    return io::parse_npy(bytes.data(), bytes.size(), "npy", path, 0);
+  });
 }
 
 void write_npy(const std::string& path, const Tensor& tensor) {

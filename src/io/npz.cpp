@@ -31,6 +31,7 @@ struct Directory {
   uint64_t entries;
   uint64_t offset;
   uint64_t size;
+  size_t end_at;  // where the end of central directory record begins
 };
 
 Directory find_directory(ByteReader& r) {
@@ -69,6 +70,14 @@ Directory find_directory(ByteReader& r) {
   if (d.offset > n || d.size > n - d.offset)
     r.fail(at, ::nabla::detail::str("expected the central directory (", d.size, " bytes at offset ", d.offset,
                            ") to lie inside the file"));
+  // Each entry takes at least 46 bytes; an archive whose record counts none holds nothing else.
+  if (d.entries > d.size / 46)
+    r.fail(at, ::nabla::detail::str("expected at most ", d.size / 46, " entries in a central directory of ", d.size,
+                                    " bytes, but the end record counts ", d.entries));
+  if (d.entries == 0 && (d.size != 0 || at != 0))
+    r.fail(at, ::nabla::detail::str("expected an archive whose end record counts 0 entries to be empty, but ", at,
+                                    " bytes precede the record"));
+  d.end_at = at;
   return d;
 }
 
@@ -122,13 +131,19 @@ Member read_member(ByteReader& r, const std::string& path) {
 
 namespace nabla::data {
 
-std::vector<std::pair<std::string, Tensor>> read_npz(const std::string& path) {
+namespace {
+
+std::vector<std::pair<std::string, Tensor>> read_npz_file(const std::string& path) {
   const std::vector<uint8_t> bytes = io::read_file(path);
   io::ByteReader r(bytes.data(), bytes.size(), "npz", path);
   const io::Directory dir = io::find_directory(r);
   r.seek(static_cast<size_t>(dir.offset), "the central directory");
   std::vector<io::Member> members;
   for (uint64_t i = 0; i < dir.entries; ++i) members.push_back(io::read_member(r, path));
+  if (r.pos() != dir.offset + dir.size)
+    r.fail(dir.end_at, ::nabla::detail::str("expected the central directory's ", dir.entries, " entries to fill its ",
+                                            dir.size, " bytes, but they end at offset ", r.pos(),
+                                            " instead of ", dir.offset + dir.size));
 
   std::vector<std::pair<std::string, Tensor>> out;
   std::set<std::string> seen;
@@ -173,6 +188,12 @@ std::vector<std::pair<std::string, Tensor>> read_npz(const std::string& path) {
     out.emplace_back(name, io::parse_npy(data, size, kind.c_str(), path, m.method == 8 ? 0 : data_at));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> read_npz(const std::string& path) {
+  return io::guard_reader("npz", path, [&] { return read_npz_file(path); });
 }
 
 void write_npz(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,

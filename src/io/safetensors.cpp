@@ -13,9 +13,11 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <unordered_set>
 
 #include "io/bytes.h"
+#include "io/json.h"
+#include "io/safetensors.h"
 #include "nabla/functions.h"
 #include "nabla/serialize.h"
 
@@ -25,7 +27,6 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
 
-using ordered_json = nlohmann::ordered_json;
 constexpr uint64_t kMaxHeader = 100'000'000;  // the reference implementation's limit
 constexpr const char* kKind = "safetensors";
 
@@ -78,6 +79,141 @@ struct Header {
   uint64_t data_start;
 };
 
+// One field of a header entry as the parser met it.
+struct RawField {
+  enum Kind { kAbsent, kString, kArray, kOther } kind = kAbsent;
+  std::string text;              // kString
+  std::vector<uint64_t> items;   // kArray: its non-negative integers
+  bool items_ok = true;          // kArray: every item was a non-negative integer
+};
+
+struct RawEntry {
+  std::string name;
+  RawField dtype, shape, offsets;
+};
+
+// Note [Streaming the safetensors header]
+// The header is read from the parser's events straight into entries, in the file's order: a
+// JSON document (ordered_json searches its keys linearly on every insertion; even std::map
+// nodes for 200,000 entries cost more than the parse) is never built. Keys other than dtype,
+// shape and data_offsets are skipped, whatever they hold.
+class HeaderParser : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // An entry takes at least ~50 bytes of header: room for the names without rehashing.
+  explicit HeaderParser(size_t header_size) { names_.reserve(header_size / 50); }
+  std::vector<RawEntry> entries;
+  std::map<std::string, std::string> metadata;
+  std::string error;  // what is wrong, at byte error_at of the header (0 but for syntax errors)
+  size_t error_at = 0;
+
+  bool null() override { return scalar(nullptr, nullptr); }
+  bool boolean(bool) override { return scalar(nullptr, nullptr); }
+  bool number_integer(number_integer_t) override { return scalar(nullptr, nullptr); }
+  bool number_unsigned(number_unsigned_t v) override {
+    const uint64_t u = v;
+    return scalar(nullptr, &u);
+  }
+  bool number_float(number_float_t, const string_t&) override { return scalar(nullptr, nullptr); }
+  bool string(string_t& v) override { return scalar(&v, nullptr); }
+  bool binary(binary_t&) override { return scalar(nullptr, nullptr); }
+  bool start_object(std::size_t) override { return open(true); }
+  bool start_array(std::size_t) override { return open(false); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    if (skip_from_ >= 0) return true;
+    if (depth_ == 1) {
+      if (!names_.insert(k).second)
+        return fail("expected each key once, but '" + io::excerpt(k) + "' appears twice in the JSON header");
+      top_key_ = std::move(k);
+    } else if (depth_ == 2) {
+      key_ = std::move(k);
+    }
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    error = "expected valid JSON: " + io::json_error_text(e) + " in the JSON header";
+    error_at = position > 0 ? position - 1 : 0;
+    return false;
+  }
+
+ private:
+  bool fail(std::string what) {
+    error = std::move(what);
+    return false;
+  }
+  bool not_an_entry() {
+    if (top_key_ == "__metadata__") return fail("expected \"__metadata__\" to be an object of strings");
+    return fail("expected an object with dtype, shape and data_offsets for tensor '" + io::excerpt(top_key_) +
+                "' in the JSON header");
+  }
+  bool not_a_string() {
+    return fail("expected \"__metadata__\" to be an object of strings, but '" + io::excerpt(key_) + "' is not");
+  }
+  RawField* field() {
+    RawEntry& e = entries.back();
+    if (key_ == "dtype") return &e.dtype;
+    if (key_ == "shape") return &e.shape;
+    if (key_ == "data_offsets") return &e.offsets;
+    return nullptr;
+  }
+  bool scalar(const std::string* s, const uint64_t* u) {
+    if (skip_from_ >= 0) return true;
+    if (depth_ == 0) return fail("expected the JSON header to be an object");
+    if (depth_ == 1) return not_an_entry();
+    if (depth_ == 2 && in_metadata_) {
+      if (!s) return not_a_string();
+      metadata[key_] = *s;
+    } else if (depth_ == 2) {
+      if (RawField* f = field()) {
+        f->kind = s ? RawField::kString : RawField::kOther;
+        if (s) f->text = *s;
+      }
+    } else if (u) {
+      array_->items.push_back(*u);
+    } else {
+      array_->items_ok = false;
+    }
+    return true;
+  }
+  bool open(bool object) {
+    if (skip_from_ < 0) {
+      if (depth_ == 0 && !object) return fail("expected the JSON header to be an object");
+      if (depth_ == 1) {
+        if (!object) return not_an_entry();
+        in_metadata_ = top_key_ == "__metadata__";
+        if (!in_metadata_) entries.push_back(RawEntry{top_key_, {}, {}, {}});
+      } else if (depth_ == 2 && in_metadata_) {
+        return not_a_string();
+      } else if (depth_ == 2) {
+        RawField* f = field();
+        if (f) *f = RawField{object ? RawField::kOther : RawField::kArray, {}, {}, true};
+        if (f && !object) array_ = f;
+        else skip_from_ = depth_;
+      } else if (depth_ == 3) {
+        array_->items_ok = false;
+        skip_from_ = depth_;
+      }
+    }
+    ++depth_;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    if (skip_from_ == depth_) skip_from_ = -1;
+    if (depth_ == 1) in_metadata_ = false;
+    if (depth_ == 2) array_ = nullptr;
+    return true;
+  }
+
+  int depth_ = 0;       // containers open
+  int skip_from_ = -1;  // the depth at which a skipped container opened, or -1
+  bool in_metadata_ = false;
+  std::string top_key_, key_;
+  RawField* array_ = nullptr;  // the shape or data_offsets being filled
+  std::unordered_set<std::string> names_;
+};
+
 Header read_header(int fd, const std::string& path) {
   struct stat st{};
   if (fstat(fd, &st) != 0) throw Error(::nabla::detail::str("cannot read file '", path, "': ", std::strerror(errno)));
@@ -97,60 +233,47 @@ Header read_header(int fd, const std::string& path) {
   std::string text(static_cast<size_t>(n), '\0');
   read_exact(fd, text.data(), text.size(), 8, path, "the JSON header");
   if (text.empty() || text[0] != '{') io::fail_at(kKind, path, 8, "expected the JSON header to start with '{'");
-  ordered_json header;
-  try {
-    header = ordered_json::parse(text);
-  } catch (const ordered_json::parse_error& e) {
-    io::fail_at(kKind, path, 8 + (e.byte > 0 ? e.byte - 1 : 0), std::string("expected valid JSON: ") + e.what());
+  if (const size_t at = io::too_deep_at(text); at != std::string::npos)
+    io::fail_at(kKind, path, 8 + at,
+                ::nabla::detail::str("expected JSON nested at most ", io::kMaxJsonDepth, " levels deep in the JSON header"));
+  HeaderParser parsed(text.size());
+  if (!nlohmann::json::sax_parse(text, &parsed)) {
+    if (parsed.error.empty()) parsed.error = "expected valid JSON in the JSON header";
+    io::fail_at(kKind, path, 8 + parsed.error_at, parsed.error);
   }
-  if (!header.is_object()) io::fail_at(kKind, path, 8, "expected the JSON header to be an object");
 
   Header h;
   h.data_start = 8 + n;
+  h.metadata = std::move(parsed.metadata);
   const uint64_t data_size = file_size - h.data_start;
-  for (const auto& item : header.items()) {
-    const std::string& name = item.key();
-    const auto& value = item.value();
+  h.entries.reserve(parsed.entries.size());
+  for (RawEntry& raw : parsed.entries) {
+    const std::string& name = raw.name;
     auto bad = [&](const std::string& what) {
-      io::fail_at(kKind, path, 8, "expected " + what + " for tensor '" + name + "' in the JSON header");
+      io::fail_at(kKind, path, 8, "expected " + what + " for tensor '" + io::excerpt(name) + "' in the JSON header");
     };
-    if (name == "__metadata__") {
-      if (!value.is_object()) io::fail_at(kKind, path, 8, "expected \"__metadata__\" to be an object of strings");
-      for (const auto& [k, v] : value.items()) {
-        if (!v.is_string())
-          io::fail_at(kKind, path, 8, "expected \"__metadata__\" to be an object of strings, but '" + k + "' is not");
-        h.metadata[k] = v.get<std::string>();
-      }
-      continue;
-    }
-    if (!value.is_object()) bad("an object with dtype, shape and data_offsets");
     Entry e{name, kFloat, {}, 0, 0};
-    const auto dt = value.find("dtype");
-    if (dt == value.end() || !dt->is_string()) bad("a \"dtype\" string");
-    const std::string d = dt->get<std::string>();
+    if (raw.dtype.kind != RawField::kString) bad("a \"dtype\" string");
+    const std::string& d = raw.dtype.text;
     if (d == "F32") e.dtype = kFloat;
     else if (d == "F64") e.dtype = kDouble;
     else if (d == "I64") e.dtype = kLong;
     else if (d == "I32") e.dtype = kInt;
     else if (d == "U8") e.dtype = kByte;
     else if (d == "BOOL") e.dtype = kBool;
-    else bad("a dtype of F32, F64, I64, I32, U8 or BOOL (got '" + d + "')");
-    const auto sh = value.find("shape");
-    if (sh == value.end() || !sh->is_array()) bad("a \"shape\" array");
+    else bad("a dtype of F32, F64, I64, I32, U8 or BOOL (got '" + io::excerpt(d) + "')");
+    if (raw.shape.kind != RawField::kArray) bad("a \"shape\" array");
     uint64_t numel = 1;
-    for (const auto& dim : *sh) {
-      if (!dim.is_number_unsigned() || dim.get<uint64_t>() > uint64_t(INT64_MAX))
-        bad("a shape of non-negative integers");
-      const uint64_t v = dim.get<uint64_t>();
+    if (!raw.shape.items_ok) bad("a shape of non-negative integers");
+    for (const uint64_t v : raw.shape.items) {
+      if (v > uint64_t(INT64_MAX)) bad("a shape of non-negative integers");
       if (__builtin_mul_overflow(numel, v, &numel)) bad("a shape whose element count fits in 64 bits");
       e.shape.push_back(static_cast<int64_t>(v));
     }
-    const auto off = value.find("data_offsets");
-    if (off == value.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
-        !(*off)[1].is_number_unsigned())
+    if (raw.offsets.kind != RawField::kArray || !raw.offsets.items_ok || raw.offsets.items.size() != 2)
       bad("\"data_offsets\" as two non-negative integers [begin, end]");
-    e.begin = (*off)[0].get<uint64_t>();
-    e.end = (*off)[1].get<uint64_t>();
+    e.begin = raw.offsets.items[0];
+    e.end = raw.offsets.items[1];
     if (e.end < e.begin) bad(::nabla::detail::str("data_offsets with begin <= end (got [", e.begin, ", ", e.end, "])"));
     if (e.end > data_size)
       bad(::nabla::detail::str("data_offsets inside the data (got [", e.begin, ", ", e.end, "], but the data holds ",
@@ -161,7 +284,7 @@ Header read_header(int fd, const std::string& path) {
                       " bytes as its shape says (got [", e.begin, ", ", e.end, "])"));
     h.entries.push_back(std::move(e));
   }
-  std::vector<Entry> sorted = h.entries;
+  std::vector<Entry> sorted = std::move(h.entries);
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   uint64_t expected = 0;
@@ -188,14 +311,13 @@ Header read_header(int fd, const std::string& path) {
 }  // namespace
 
 void save(const NamedTensors& tensors, const std::string& path, const std::map<std::string, std::string>& metadata) {
-  ordered_json header = ordered_json::object();
-  if (!metadata.empty()) {
-    ordered_json meta = ordered_json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
-    header["__metadata__"] = meta;
-  }
+  // The header is written entry by entry (as ordered_json would dump it, in this order): an
+  // ordered_json object would search its keys on every insertion.
+  std::string text = "{";
+  if (!metadata.empty()) text += "\"__metadata__\":" + nlohmann::json(metadata).dump();
   std::vector<Tensor> contiguous;
-  std::set<std::string> names;
+  contiguous.reserve(tensors.size());
+  std::unordered_set<std::string> names;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     NABLA_CHECK(tensor.defined(), "save: tensor '", name, "' is undefined ('", path, "')");
@@ -203,15 +325,17 @@ void save(const NamedTensors& tensors, const std::string& path, const std::map<s
     NABLA_CHECK(names.insert(name).second, "save: the tensor name '", name, "' appears twice ('", path, "')");
     contiguous.push_back(tensor.detach().contiguous());
     const Tensor& t = contiguous.back();
-    ordered_json entry = ordered_json::object();
-    entry["dtype"] = dtype_name(t.scalar_type());
-    entry["shape"] = ordered_json::array();
-    for (int64_t s : t.sizes()) entry["shape"].push_back(s);
-    entry["data_offsets"] = {offset, offset + t.nbytes()};
+    if (text.size() > 1) text += ',';
+    text += nlohmann::json(name).dump();
+    text += ::nabla::detail::str(":{\"dtype\":\"", dtype_name(t.scalar_type()), "\",\"shape\":[");
+    for (int64_t i = 0; i < t.dim(); ++i) {
+      if (i > 0) text += ',';
+      text += std::to_string(t.size(i));
+    }
+    text += ::nabla::detail::str("],\"data_offsets\":[", offset, ",", offset + t.nbytes(), "]}");
     offset += t.nbytes();
-    header[name] = entry;
   }
-  std::string text = header.dump();
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
@@ -220,25 +344,35 @@ void save(const NamedTensors& tensors, const std::string& path, const std::map<s
   io::write_file_atomic(path, chunks);
 }
 
-NamedTensors load(const std::string& path) {
-  Fd f(path);
-  const Header h = read_header(f.fd, path);
-  NamedTensors out;
-  for (const Entry& e : h.entries) {
-    Tensor t = empty(e.shape, e.dtype);
-    if (t.nbytes() > 0) read_exact(f.fd, t.data_ptr(), t.nbytes(), h.data_start + e.begin, path, "tensor data");
-    if (e.dtype == kBool) {
-      auto* p = static_cast<uint8_t*>(t.data_ptr());
-      for (size_t i = 0; i < t.nbytes(); ++i) p[i] = p[i] != 0;
+namespace io {
+
+SafetensorsContent read_safetensors(const std::string& path, bool with_tensors) {
+  return guard_reader(kKind, path, [&] {
+    Fd f(path);
+    Header h = read_header(f.fd, path);
+    SafetensorsContent out;
+    out.metadata = std::move(h.metadata);
+    if (!with_tensors) return out;
+    out.tensors.reserve(h.entries.size());
+    for (const Entry& e : h.entries) {
+      Tensor t = empty(e.shape, e.dtype);
+      if (t.nbytes() > 0) read_exact(f.fd, t.data_ptr(), t.nbytes(), h.data_start + e.begin, path, "tensor data");
+      if (e.dtype == kBool) {
+        auto* p = static_cast<uint8_t*>(t.data_ptr());
+        for (size_t i = 0; i < t.nbytes(); ++i) p[i] = p[i] != 0;
+      }
+      out.tensors.emplace_back(e.name, std::move(t));
     }
-    out.emplace_back(e.name, std::move(t));
-  }
-  return out;
+    return out;
+  });
 }
 
+}  // namespace io
+
+NamedTensors load(const std::string& path) { return io::read_safetensors(path, true).tensors; }
+
 std::map<std::string, std::string> load_metadata(const std::string& path) {
-  Fd f(path);
-  return read_header(f.fd, path).metadata;
+  return io::read_safetensors(path, false).metadata;
 }
 
 }  // namespace nabla

@@ -108,6 +108,14 @@ std::unique_ptr<OptimizerParamState> Adagrad::make_param_state() const {
   return std::make_unique<AdagradParamState>();
 }
 
+void Adagrad::check_options(const OptimizerOptions& options) const {
+  check_adagrad(static_cast<const AdagradOptions&>(options));
+}
+
+void Adagrad::check_param_state(const OptimizerParamState& state, const Tensor& param, const OptimizerOptions&) const {
+  detail::check_state_tensor(static_cast<const AdagradParamState&>(state).sum(), "sum", param);
+}
+
 Tensor Adagrad::step(LossClosure closure) {
   Tensor loss;
   if (closure) {

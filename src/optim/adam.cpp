@@ -49,6 +49,15 @@ void check_adam(const O& o) {
   NABLA_CHECK(o.weight_decay() >= 0, "Invalid weight_decay value: ", py_float(o.weight_decay()));
 }
 
+void check_adam_state(const OptimizerParamState& state, const Tensor& param) {
+  const auto& st = static_cast<const AdamParamState&>(state);
+  detail::check_state_tensor(st.exp_avg(), "exp_avg", param);
+  detail::check_state_tensor(st.exp_avg_sq(), "exp_avg_sq", param);
+  detail::check_state_tensor(st.max_exp_avg_sq(), "max_exp_avg_sq", param);
+  NABLA_CHECK(st.exp_avg().defined() == st.exp_avg_sq().defined(),
+              "'exp_avg' and 'exp_avg_sq' must be both present or both absent");
+}
+
 struct AdamScalars {
   double lr, beta1, beta2, eps, weight_decay;
   bool amsgrad, maximize, decoupled;
@@ -178,6 +187,14 @@ std::unique_ptr<OptimizerParamState> Adam::make_param_state() const {
   return std::make_unique<AdamParamState>();
 }
 
+void Adam::check_options(const OptimizerOptions& options) const {
+  check_adam(static_cast<const AdamOptions&>(options));
+}
+
+void Adam::check_param_state(const OptimizerParamState& state, const Tensor& param, const OptimizerOptions&) const {
+  check_adam_state(state, param);
+}
+
 Tensor Adam::step(LossClosure closure) {
   Tensor loss;
   if (closure) {
@@ -201,6 +218,14 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions defaults)
 
 std::unique_ptr<OptimizerParamState> AdamW::make_param_state() const {
   return std::make_unique<AdamParamState>();
+}
+
+void AdamW::check_options(const OptimizerOptions& options) const {
+  check_adam(static_cast<const AdamWOptions&>(options));
+}
+
+void AdamW::check_param_state(const OptimizerParamState& state, const Tensor& param, const OptimizerOptions&) const {
+  check_adam_state(state, param);
 }
 
 Tensor AdamW::step(LossClosure closure) {

@@ -36,8 +36,14 @@ inline Tensor copy_of(const Tensor& t) { return t.defined() ? t.clone() : t; }
 Tensor state_tensor_for(const Tensor& saved, const Tensor& param);
 /// The entry `key` of a state dict's tensors, undefined if absent.
 Tensor find_tensor(const OptimizerStateDict::ParamState& in, const std::string& key);
-/// The `step` of a state written by PyTorch's rules: a tensor (Adam, Adagrad) or a number.
+/// The `step` of a state written by PyTorch's rules: a tensor (Adam, Adagrad) or a number;
+/// it must be a non-negative whole number.
 int64_t read_step(const OptimizerStateDict::ParamState& in);
+/// Checks a loaded state tensor (undefined passes): it must have the dtype (floating state was
+/// cast to it by state_tensor_for) and the shape of `param`, or the given ones; `what`
+/// describes the shape for the message ("the parameter's shape ").
+void check_state_tensor(const Tensor& t, const char* name, const Tensor& param);
+void check_state_tensor(const Tensor& t, const char* name, IntArrayRef shape, ScalarType dtype, const char* what);
 
 /// The gradient of `param` with PyTorch's sparse-free checks, contiguous, same dtype.
 Tensor dense_grad(const Tensor& param);

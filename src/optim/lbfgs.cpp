@@ -246,6 +246,37 @@ std::unique_ptr<OptimizerParamState> LBFGS::make_param_state() const {
   return std::make_unique<LBFGSParamState>();
 }
 
+void LBFGS::check_options(const OptimizerOptions& options) const {
+  const auto& o = static_cast<const LBFGSOptions&>(options);
+  NABLA_CHECK(o.history_size() >= 1, "LBFGS needs a history_size of at least 1, got ", o.history_size());
+}
+
+// The state's vectors are flat over all parameters (their elements in order), in the first
+// parameter's dtype; the history lists go together and hold at most history_size entries.
+void LBFGS::check_param_state(const OptimizerParamState& state, const Tensor& param,
+                              const OptimizerOptions& options) const {
+  const auto& st = static_cast<const LBFGSParamState&>(state);
+  const int64_t history = static_cast<const LBFGSOptions&>(options).history_size();
+  const std::vector<int64_t> flat{numel()};
+  const char* what = "the shape of all parameters' elements ";
+  detail::check_state_tensor(st.d(), "d", flat, param.scalar_type(), what);
+  detail::check_state_tensor(st.prev_flat_grad(), "prev_flat_grad", flat, param.scalar_type(), what);
+  for (const auto& t : st.old_dirs()) detail::check_state_tensor(t, "old_dirs", flat, param.scalar_type(), what);
+  for (const auto& t : st.old_stps()) detail::check_state_tensor(t, "old_stps", flat, param.scalar_type(), what);
+  const size_t n = st.old_dirs().size();
+  NABLA_CHECK(st.old_stps().size() == n && st.ro().size() == n, "'old_dirs', 'old_stps' and 'ro' must have the "
+              "same length, got ", n, ", ", st.old_stps().size(), " and ", st.ro().size());
+  NABLA_CHECK(static_cast<int64_t>(n) <= history, "'old_dirs' holds ", n, " entries, more than the history_size ",
+              history);
+  for (const auto& t : st.old_dirs()) NABLA_CHECK(t.defined(), "'old_dirs' holds an undefined tensor");
+  for (const auto& t : st.old_stps()) NABLA_CHECK(t.defined(), "'old_stps' holds an undefined tensor");
+  NABLA_CHECK(st.al().empty() || static_cast<int64_t>(st.al().size()) == history, "'al' holds ", st.al().size(),
+              " values, but it must be empty or hold history_size (", history, ")");
+  NABLA_CHECK(st.n_iter() >= 0 && st.func_evals() >= 0, "'n_iter' and 'func_evals' must not be negative");
+  NABLA_CHECK(st.n_iter() == 0 || (st.d().defined() && st.prev_flat_grad().defined()),
+              "'d' and 'prev_flat_grad' must be present after the first iteration ('n_iter' is ", st.n_iter(), ")");
+}
+
 int64_t LBFGS::numel() const {
   int64_t n = 0;
   for (const auto& p : param_groups_[0].params()) n += p.numel();
@@ -304,6 +335,7 @@ Tensor LBFGS::step(LossClosure closure) {
   const int64_t max_eval = o.max_eval().value_or(max_iter * 5 / 4);
   const double tolerance_grad = o.tolerance_grad(), tolerance_change = o.tolerance_change();
   const int64_t history_size = o.history_size();
+  NABLA_CHECK(history_size >= 1, "LBFGS needs a history_size of at least 1, got ", history_size);
   auto& st = param_state<LBFGSParamState>(group.params().at(0));
 
   Tensor orig_loss;

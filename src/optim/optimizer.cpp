@@ -1,5 +1,6 @@
 // Optimizer base: parameter groups, zero_grad, state_dict / load_state_dict
 // (Note [Optimizer state dict] in include/nabla/optim/optimizer.h).
+#include <cmath>
 #include <unordered_set>
 
 #include <nabla/autograd.h>
@@ -192,45 +193,78 @@ OptimizerStateDict Optimizer::state_dict() const {
   return out;
 }
 
+// Note [Loading an optimizer state]
+// A state dict may come from a file, so nothing in it is trusted before it is checked against
+// what it is applied to: the number of groups and their sizes (PyTorch's messages), the
+// parameter indices, each group's options (the constructor's range checks, PyTorch's
+// messages), and each parameter's state (shapes and dtypes of its tensors, the entries that
+// belong together, step counts), so that step() never reads past a buffer. PyTorch pairs the
+// saved indices with the optimizer's parameters in order; state_dict numbers the parameters
+// 0, 1, 2, ... across the groups, so any other numbering (a permutation, a repeat) would hand
+// a parameter another one's state and is refused. Errors end with the dict's `source`.
 void Optimizer::load_state_dict(const OptimizerStateDict& state_dict) {
-  const auto& saved = state_dict.param_groups;
-  NABLA_CHECK(saved.size() == param_groups_.size(),
-              "loaded state dict has a different number of parameter groups");
-  for (size_t i = 0; i < saved.size(); ++i) {
-    NABLA_CHECK(saved[i].params.size() == param_groups_[i].params().size(),
-                "loaded state dict contains a parameter group that doesn't match the size of "
-                "optimizer's group");
-  }
-  // Build everything first, so that a malformed dict leaves the optimizer unchanged.
-  std::vector<std::unique_ptr<OptimizerOptions>> options;
-  std::vector<std::map<std::string, double>> extras;
-  std::unordered_map<const TensorImpl*, std::unique_ptr<OptimizerParamState>> state;
-  for (size_t i = 0; i < saved.size(); ++i) {
-    auto opts = param_groups_[i].options().clone();
-    opts->from_map(saved[i].options);
-    const OptionMap known = opts->to_map();
-    std::map<std::string, double> extra;
-    for (const auto& [k, v] : saved[i].options) {
-      if (known.count(k)) continue;
-      if (auto* d = std::get_if<double>(&v)) extra[k] = *d;
-      if (auto* n = std::get_if<int64_t>(&v)) extra[k] = static_cast<double>(*n);
+  try {
+    const auto& saved = state_dict.param_groups;
+    NABLA_CHECK(saved.size() == param_groups_.size(),
+                "loaded state dict has a different number of parameter groups");
+    for (size_t i = 0; i < saved.size(); ++i) {
+      NABLA_CHECK(saved[i].params.size() == param_groups_[i].params().size(),
+                  "loaded state dict contains a parameter group that doesn't match the size of "
+                  "optimizer's group");
     }
-    options.push_back(std::move(opts));
-    extras.push_back(std::move(extra));
-    const auto& params = param_groups_[i].params();
-    for (size_t j = 0; j < params.size(); ++j) {
-      auto it = state_dict.state.find(saved[i].params[j]);
-      if (it == state_dict.state.end()) continue;
-      auto st = make_param_state();
-      st->from_dict(it->second, params[j]);
-      state[params[j].unsafeGetTensorImpl()] = std::move(st);
+    int64_t count = 0;
+    for (size_t i = 0; i < saved.size(); ++i) {
+      for (size_t j = 0; j < saved[i].params.size(); ++j, ++count) {
+        NABLA_CHECK(saved[i].params[j] == count, "loaded state dict has the parameter index ", saved[i].params[j],
+                    " at position ", j, " of group ", i, ", where the optimizer has its parameter ", count,
+                    " (state_dict numbers the parameters 0, 1, 2, ... across the groups in order)");
+      }
     }
+    for (const auto& [index, st] : state_dict.state) {
+      NABLA_CHECK(index >= 0 && index < count, "loaded state dict has a state for the parameter index ", index,
+                  ", but the optimizer has ", count, " parameters");
+    }
+    // Build everything first, so that a malformed dict leaves the optimizer unchanged.
+    std::vector<std::unique_ptr<OptimizerOptions>> options;
+    std::vector<std::map<std::string, double>> extras;
+    std::unordered_map<const TensorImpl*, std::unique_ptr<OptimizerParamState>> state;
+    int64_t index = 0;
+    for (size_t i = 0; i < saved.size(); ++i) {
+      auto opts = param_groups_[i].options().clone();
+      opts->from_map(saved[i].options);
+      check_options(*opts);
+      const OptionMap known = opts->to_map();
+      std::map<std::string, double> extra;
+      for (const auto& [k, v] : saved[i].options) {
+        if (known.count(k)) continue;
+        if (auto* d = std::get_if<double>(&v)) extra[k] = *d;
+        if (auto* n = std::get_if<int64_t>(&v)) extra[k] = static_cast<double>(*n);
+      }
+      const auto& params = param_groups_[i].params();
+      for (size_t j = 0; j < params.size(); ++j, ++index) {
+        auto it = state_dict.state.find(index);
+        if (it == state_dict.state.end()) continue;
+        auto st = make_param_state();
+        try {
+          st->from_dict(it->second, params[j]);
+          check_param_state(*st, params[j], *opts);
+        } catch (const Error& e) {
+          NABLA_CHECK(false, "loaded state dict has an invalid state for parameter ", index, ": ", e.what());
+        }
+        state[params[j].unsafeGetTensorImpl()] = std::move(st);
+      }
+      options.push_back(std::move(opts));
+      extras.push_back(std::move(extra));
+    }
+    for (size_t i = 0; i < saved.size(); ++i) {
+      param_groups_[i].set_options(std::move(options[i]));
+      param_groups_[i].scheduler_values() = std::move(extras[i]);
+    }
+    state_ = std::move(state);
+  } catch (const Error& e) {
+    if (state_dict.source.empty()) throw;
+    throw Error(::nabla::detail::str(e.what(), " (", state_dict.source, ")"));
   }
-  for (size_t i = 0; i < saved.size(); ++i) {
-    param_groups_[i].set_options(std::move(options[i]));
-    param_groups_[i].scheduler_values() = std::move(extras[i]);
-  }
-  state_ = std::move(state);
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -254,10 +288,29 @@ Tensor find_tensor(const OptimizerStateDict::ParamState& in, const std::string& 
 }
 
 int64_t read_step(const OptimizerStateDict::ParamState& in) {
-  auto it = in.tensors.find("step");
-  if (it != in.tensors.end()) return static_cast<int64_t>(it->second.item<double>());
-  if (in.values.count("step")) return option_int(in.values, "step");
-  return 0;
+  double step = 0;
+  if (auto it = in.tensors.find("step"); it != in.tensors.end()) {
+    NABLA_CHECK(it->second.defined() && it->second.numel() == 1, "'step' must hold one number, but it has ",
+                it->second.defined() ? it->second.numel() : 0, " elements");
+    step = it->second.item<double>();
+  } else if (in.values.count("step")) {
+    step = option_double(in.values, "step");
+  }
+  // Whole numbers up to 2^53 are exact in the float32 or double that holds them.
+  NABLA_CHECK(step >= 0 && step <= 9007199254740992.0 && std::floor(step) == step,
+              "'step' must be a non-negative whole number, got ", py_float(step));
+  return static_cast<int64_t>(step);
+}
+
+void check_state_tensor(const Tensor& t, const char* name, const Tensor& param) {
+  check_state_tensor(t, name, param.sizes(), param.scalar_type(), "the parameter's shape ");
+}
+
+void check_state_tensor(const Tensor& t, const char* name, IntArrayRef shape, ScalarType dtype, const char* what) {
+  if (!t.defined()) return;
+  NABLA_CHECK(t.scalar_type() == dtype, "'", name, "' has dtype ", scalarTypeName(t.scalar_type()),
+              ", but it must be floating point like the parameter (", scalarTypeName(dtype), ")");
+  NABLA_CHECK(t.sizes() == shape, "'", name, "' has shape ", t.sizes(), ", but it must have ", what, shape);
 }
 
 Tensor dense_grad(const Tensor& param) {

@@ -117,6 +117,17 @@ std::unique_ptr<OptimizerParamState> RMSprop::make_param_state() const {
   return std::make_unique<RMSpropParamState>();
 }
 
+void RMSprop::check_options(const OptimizerOptions& options) const {
+  check_rmsprop(static_cast<const RMSpropOptions&>(options));
+}
+
+void RMSprop::check_param_state(const OptimizerParamState& state, const Tensor& param, const OptimizerOptions&) const {
+  const auto& st = static_cast<const RMSpropParamState&>(state);
+  detail::check_state_tensor(st.square_avg(), "square_avg", param);
+  detail::check_state_tensor(st.momentum_buffer(), "momentum_buffer", param);
+  detail::check_state_tensor(st.grad_avg(), "grad_avg", param);
+}
+
 Tensor RMSprop::step(LossClosure closure) {
   Tensor loss;
   if (closure) {

@@ -101,6 +101,12 @@ std::unique_ptr<OptimizerParamState> SGD::make_param_state() const {
   return std::make_unique<SGDParamState>();
 }
 
+void SGD::check_options(const OptimizerOptions& options) const { check_sgd(static_cast<const SGDOptions&>(options)); }
+
+void SGD::check_param_state(const OptimizerParamState& state, const Tensor& param, const OptimizerOptions&) const {
+  detail::check_state_tensor(static_cast<const SGDParamState&>(state).momentum_buffer(), "momentum_buffer", param);
+}
+
 Tensor SGD::step(LossClosure closure) {
   Tensor loss;
   if (closure) {

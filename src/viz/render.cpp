@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/bytes.h"
 #include "viz/graph.h"
 
 extern char** environ;
@@ -25,37 +26,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A new empty file next to `path` (same directory, so that rename is atomic).
+/// A new empty file for `path`'s content before it is complete, named as the temporaries of
+/// Note [Atomic file writes] (src/io/bytes.cpp), so that a later save removes it if this
+/// process is killed before it is done.
 std::string temp_near(const std::string& path) {
-  std::string templ = path + ".tmp-XXXXXX";
+  std::string templ = io::temporary_prefix(path) + std::to_string(getpid()) + ".XXXXXX";
   int fd = mkstemp(templ.data());
-  NABLA_CHECK(fd >= 0, "viz: cannot write '", path, "': ", std::strerror(errno));
-  fchmod(fd, 0644);
+  NABLA_CHECK(fd >= 0, "cannot write file '", path, "': ", std::strerror(errno));
   close(fd);
   return templ;
 }
 
-void replace_file(const std::string& tmp, const std::string& path) {
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(nabla::detail::str("viz: cannot write '", path, "': ", std::strerror(err)));
-  }
-}
-
 // Nothing the user owns is replaced unless the new content was written completely.
 void write_atomic(const std::string& path, const std::string& data) {
-  std::string tmp = temp_near(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(nabla::detail::str("viz: cannot write '", path, "': writing failed"));
-    }
-  }
-  replace_file(tmp, path);
+  io::write_file_atomic(path, {{data.data(), data.size()}});
 }
 
 std::string read_file(const std::string& path) {
@@ -232,21 +216,18 @@ void render(const std::vector<Tensor>& roots, const std::string& path, const Gra
               "': Graphviz's dot program was not found on PATH. Install the Debian package graphviz "
               "(apt-get install graphviz). The graph was written as DOT text to '",
               dot_path, "'.");
+  // dot writes to a temporary; its bytes then go through the one atomic writer.
   std::string tmp = temp_near(path);
-  if (ext != ".html") {
-    run_dot(*dot, ext.substr(1), dot_path, tmp);
-    replace_file(tmp, path);
-    return;
-  }
+  std::string rendered;
   try {
-    run_dot(*dot, "svg", dot_path, tmp);
+    run_dot(*dot, ext == ".html" ? "svg" : ext.substr(1), dot_path, tmp);
+    rendered = read_file(tmp);
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
   }
-  std::string svg = read_file(tmp);
   std::remove(tmp.c_str());
-  write_atomic(path, html_page(svg, detail::json_value(graph).dump()));
+  write_atomic(path, ext == ".html" ? html_page(rendered, detail::json_value(graph).dump()) : rendered);
 }
 
 }  // namespace nabla::viz

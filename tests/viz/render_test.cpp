@@ -149,7 +149,7 @@ TEST(VizRender, BadPathsAndFormats) {
             "viz: cannot render '" + dir.file("graph") + "': unknown format '' (use .dot, .svg, .png, .pdf or .html)");
   std::string missing = dir.file("no/such/folder/g.svg");
   EXPECT_EQ(error_message([&] { viz::render(L, missing); }),
-            "viz: cannot write '" + dir.file("no/such/folder/g.dot") + "': No such file or directory");
+            "cannot write file '" + dir.file("no/such/folder/g.dot") + "': No such file or directory");
   EXPECT_TRUE(files_in(dir.path).empty());
 }
 

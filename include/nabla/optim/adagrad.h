@@ -39,6 +39,9 @@ class Adagrad : public Optimizer {
 
  protected:
   std::unique_ptr<OptimizerParamState> make_param_state() const override;
+  void check_options(const OptimizerOptions& options) const override;
+  void check_param_state(const OptimizerParamState& state, const Tensor& param,
+                         const OptimizerOptions& options) const override;
 
  private:
   void init_state(const OptimizerParamGroup& group);

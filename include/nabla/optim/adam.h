@@ -70,6 +70,9 @@ class Adam : public Optimizer {
 
  protected:
   std::unique_ptr<OptimizerParamState> make_param_state() const override;
+  void check_options(const OptimizerOptions& options) const override;
+  void check_param_state(const OptimizerParamState& state, const Tensor& param,
+                         const OptimizerOptions& options) const override;
 };
 
 class AdamW : public Optimizer {
@@ -80,6 +83,9 @@ class AdamW : public Optimizer {
 
  protected:
   std::unique_ptr<OptimizerParamState> make_param_state() const override;
+  void check_options(const OptimizerOptions& options) const override;
+  void check_param_state(const OptimizerParamState& state, const Tensor& param,
+                         const OptimizerOptions& options) const override;
 };
 
 }  // namespace nabla::optim

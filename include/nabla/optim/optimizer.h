@@ -62,6 +62,9 @@ struct OptimizerStateDict {
   };
   std::map<int64_t, ParamState> state;
   std::vector<ParamGroup> param_groups;
+  /// Where the dict was read from, e.g. "section 'optimizer' of checkpoint file 'run.safetensors'"
+  /// (Checkpoint::optimizer_state sets it); load_state_dict's errors end with it in parentheses.
+  std::string source;
 
   /// Every tensor under its dotted key: "state.<index>.<name>" and
   /// "state.<index>.<list name>.<position>".
@@ -185,12 +188,20 @@ class Optimizer {
   /// A copy of the state in PyTorch's structure (Note [Optimizer state dict]).
   OptimizerStateDict state_dict() const;
   /// Restores a state_dict() of an optimizer of the same kind over parameters of the same
-  /// shapes, grouped the same way.
+  /// shapes, grouped the same way (Note [Loading an optimizer state]). Everything is checked
+  /// before anything changes: a dict that does not fit raises and leaves the optimizer as it was.
   void load_state_dict(const OptimizerStateDict& state_dict);
 
  protected:
   /// An empty state of this optimizer's kind (filled by from_dict when loading).
   virtual std::unique_ptr<OptimizerParamState> make_param_state() const = 0;
+  /// Checks the options of a group being loaded as the constructor checks its defaults
+  /// (PyTorch's "Invalid learning rate: -1.0").
+  virtual void check_options(const OptimizerOptions& /*options*/) const {}
+  /// Checks a state being loaded for `param` (tensor shapes and dtypes, entries that belong
+  /// together) against what step() will do with it under the group's loaded `options`.
+  virtual void check_param_state(const OptimizerParamState& /*state*/, const Tensor& /*param*/,
+                                 const OptimizerOptions& /*options*/) const {}
   /// The state of `param`, created by make_param_state() if it has none.
   template <typename S>
   S& param_state(const Tensor& param) {
