@@ -4,6 +4,32 @@
 
 namespace nabla::core {
 
+size_t storage_nbytes(IntArrayRef sizes, size_t element_size, IntArrayRef strides) {
+  for (int64_t s : sizes) NABLA_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", sizes);
+  auto overflow = [&] { return Error(nabla::detail::str("Storage size calculation overflowed with sizes=", sizes)); };
+  // Elements from the first to one past the last: the product of the sizes, or for given
+  // strides 1 + sum of (size - 1) * stride (an empty tensor needs none).
+  uint64_t elements = 1;
+  if (strides.empty()) {
+    for (int64_t s : sizes)
+      if (__builtin_mul_overflow(elements, static_cast<uint64_t>(s), &elements)) throw overflow();
+  } else {
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      if (sizes[d] == 0) return 0;
+      NABLA_CHECK(strides[d] >= 0, "from_blob: negative strides are not supported (got ", strides, ")");
+      uint64_t span = 0;
+      if (__builtin_mul_overflow(static_cast<uint64_t>(sizes[d] - 1), static_cast<uint64_t>(strides[d]), &span) ||
+          __builtin_add_overflow(elements, span, &elements))
+        throw overflow();
+    }
+  }
+  uint64_t bytes = 0;
+  if (__builtin_mul_overflow(elements, static_cast<uint64_t>(element_size), &bytes) ||
+      bytes > static_cast<uint64_t>(INT64_MAX))
+    throw overflow();
+  return static_cast<size_t>(bytes);
+}
+
 int64_t wrap_dim(int64_t dim, int64_t ndim) {
   int64_t n = ndim == 0 ? 1 : ndim;
   NABLA_CHECK(dim >= -n && dim < n, "Dimension out of range (expected to be in range of [", -n, ", ",

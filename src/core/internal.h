@@ -4,12 +4,15 @@
 
 namespace nabla::core {
 
+/// The bytes of a tensor of these sizes and strides (a contiguous one when strides is empty),
+/// checked as PyTorch checks them: no negative dimension ("Trying to create tensor with
+/// negative dimension -4: [2, -4]"), no overflow of the element or byte count ("Storage size
+/// calculation overflowed with sizes=[...]").
+size_t storage_nbytes(IntArrayRef sizes, size_t element_size, IntArrayRef strides = {});
+
 /// A new contiguous tensor (uninitialised data, no autograd).
 inline Tensor empty(IntArrayRef sizes, ScalarType dtype) {
-  int64_t n = prod_sizes(sizes);
-  for (int64_t s : sizes)
-    NABLA_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", sizes);
-  auto storage = StorageImpl::allocate(static_cast<size_t>(n) * elementSize(dtype));
+  auto storage = StorageImpl::allocate(storage_nbytes(sizes, elementSize(dtype)));
   DimVector strides = contiguous_strides(sizes);
   return Tensor(make_intrusive<TensorImpl>(std::move(storage), dtype, sizes, strides, 0));
 }

@@ -4,10 +4,13 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include <sys/sysinfo.h>
 
 namespace nabla {
 
@@ -109,8 +112,22 @@ size_t block_size(size_t nbytes) {
 }
 }  // namespace
 
+// More than the machine's memory and swap together can never be served; such a request is
+// refused before the system is asked (as Linux's default overcommit heuristic would refuse it;
+// the sanitizers' allocators abort on it instead of failing).
+static size_t servable_bytes() {
+  static const size_t limit = [] {
+    struct sysinfo info {};
+    if (sysinfo(&info) != 0) return SIZE_MAX >> 1;
+    const unsigned __int128 total =
+        (static_cast<unsigned __int128>(info.totalram) + info.totalswap) * std::max<unsigned>(info.mem_unit, 1);
+    return static_cast<size_t>(std::min<unsigned __int128>(total, SIZE_MAX >> 1));
+  }();
+  return limit;
+}
+
 intrusive_ptr<StorageImpl> StorageImpl::allocate(size_t nbytes) {
-  NABLA_CHECK(nbytes <= (SIZE_MAX >> 1), "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes,
+  NABLA_CHECK(nbytes <= servable_bytes(), "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes,
               " bytes.");
   const size_t total = block_size(nbytes);
   void* block = nullptr;

@@ -102,6 +102,10 @@ Tensor bool_condition(const Tensor& cond) {
 /// only when every value is 0 or 1.
 Tensor bool_mask(const Tensor& mask) {
   if (mask.scalar_type() == kBool) return mask;
+  // PyTorch 1.13 treats a floating mask as all false (pytorch/pytorch#85063, a silently wrong
+  // result); later versions refuse it, as here.
+  NABLA_CHECK(!isFloatingType(mask.scalar_type()), "masked_fill_ only supports boolean masks, but got mask with dtype ",
+              mask.scalar_type() == kFloat ? "float" : "double");
   if (mask.scalar_type() == kByte)
     warn("masked_fill_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a mask "
          "with dtype torch.bool instead.");

@@ -64,10 +64,7 @@ Tensor scalar_tensor(const Scalar& s, TensorOptions options) {
 Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, TensorOptions options) {
   NABLA_CHECK(sizes.size() == strides.size(), "from_blob: sizes ", sizes, " and strides ", strides,
               " must have the same length");
-  int64_t extent = 1;
-  for (size_t i = 0; i < sizes.size(); ++i)
-    if (sizes[i] > 0) extent += (sizes[i] - 1) * strides[i];
-  auto st = StorageImpl::from_blob(data, static_cast<size_t>(extent) * elementSize(options.dtype()));
+  auto st = StorageImpl::from_blob(data, core::storage_nbytes(sizes, elementSize(options.dtype()), strides));
   return finish(Tensor(make_intrusive<TensorImpl>(std::move(st), options.dtype(), sizes, strides, 0)), options);
 }
 
@@ -76,8 +73,7 @@ Tensor from_blob(void* data, IntArrayRef sizes, TensorOptions options) {
 }
 
 Tensor from_blob(void* data, IntArrayRef sizes, std::function<void(void*)> deleter, TensorOptions options) {
-  auto st = StorageImpl::from_blob(data, static_cast<size_t>(prod_sizes(sizes)) * elementSize(options.dtype()),
-                                   std::move(deleter));
+  auto st = StorageImpl::from_blob(data, core::storage_nbytes(sizes, elementSize(options.dtype())), std::move(deleter));
   return finish(Tensor(make_intrusive<TensorImpl>(std::move(st), options.dtype(), sizes,
                                                   contiguous_strides(sizes), 0)),
                 options);

@@ -205,3 +205,26 @@ TEST(Storage, ASizeNoAllocatorCanServeIsAnError) {
   EXPECT_EQ(nabla::StorageImpl::allocate(0)->nbytes(), 0u);
   EXPECT_EQ(nabla::StorageImpl::allocate(1 << 20)->nbytes(), size_t(1) << 20);
 }
+
+// Sizes are checked before anything is allocated, with PyTorch's messages (issue: sizes overflow).
+TEST(Storage, SizesThatOverflowOrAreNegativeAreRefused) {
+  EXPECT_EQ(error_message([] { (void)zeros({1LL << 31, 1LL << 31}); }),
+            "Storage size calculation overflowed with sizes=[2147483648, 2147483648]");
+  EXPECT_EQ(error_message([] { (void)zeros({1LL << 40, 1LL << 40}); }),
+            "Storage size calculation overflowed with sizes=[1099511627776, 1099511627776]");
+  EXPECT_EQ(error_message([] { (void)empty({INT64_MAX / 2, 3}, kByte); }),
+            "Storage size calculation overflowed with sizes=[4611686018427387903, 3]");
+  EXPECT_EQ(error_message([] { (void)empty({2, -4}); }), "Trying to create tensor with negative dimension -4: [2, -4]");
+  float buf[8] = {};
+  EXPECT_EQ(error_message([&] { (void)from_blob(buf, {2, -4}); }),
+            "Trying to create tensor with negative dimension -4: [2, -4]");
+  EXPECT_EQ(error_message([&] { (void)from_blob(buf, {1LL << 40, 1LL << 40}, {1LL << 40, 1}); }),
+            "Storage size calculation overflowed with sizes=[1099511627776, 1099511627776]");
+  // A size no machine here can hold is refused before the system is asked (4 TiB of floats).
+  EXPECT_EQ(error_message([] { (void)empty({1LL << 40}); }),
+            "DefaultCPUAllocator: not enough memory: you tried to allocate 4398046511104 bytes.");
+  // Zero elements need no storage, whatever the other sizes.
+  EXPECT_EQ(zeros({0, 1LL << 62}).numel(), 0);
+  EXPECT_EQ(from_blob(buf, {2, 4}).numel(), 8);
+  EXPECT_EQ(from_blob(buf, {0, 1LL << 62}, {1, 1}).numel(), 0);
+}

@@ -4,6 +4,7 @@
 
 using namespace nabla;
 using nabla::testing::all_dtypes;
+using nabla::testing::error_message;
 using nabla::testing::grad_parity;
 using nabla::testing::parity;
 using nabla::testing::sample;
@@ -168,6 +169,12 @@ TEST(MaskedFill, ValuesDtypesAndErrors) {
   set_warning_handler(prev);
   EXPECT_NE(warned.find("masked_fill_ received a mask with dtype torch.uint8"), std::string::npos) << warned;
   EXPECT_TRUE(parity([&] { return r; }, "t.masked_fill(m.bool(), 5)", {{"t", t}, {"m", m01}}));
+  // A floating mask is refused (PyTorch 1.13 silently fills nothing, pytorch/pytorch#85063;
+  // later versions refuse it with this message).
+  EXPECT_EQ(error_message([&] { (void)t.masked_fill(m01.to(kFloat), 5); }),
+            "masked_fill_ only supports boolean masks, but got mask with dtype float");
+  EXPECT_EQ(error_message([&] { (void)t.clone().masked_fill_(m01.to(kDouble), tensor(1.0)); }),
+            "masked_fill_ only supports boolean masks, but got mask with dtype double");
 }
 
 TEST(MaskedFill, Gradients) {
