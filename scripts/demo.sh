@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 "$ROOT/scripts/install-deps.sh"
-cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DNABLA_BUILD_TESTS=OFF
 cmake --build "$ROOT/build" -j "$JOBS" --target computational_graph train_fashion_mnist
 "$ROOT/build/examples/computational_graph" "${1:-graphs}"
 echo

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency of nabla from Debian packages.
-# Idempotent: packages already present are skipped. Uses sudo when not run as root.
+# Installs nabla's dependencies from Debian packages. Idempotent: packages already present are
+# skipped. Uses sudo when not run as root.
+#   scripts/install-deps.sh          # building nabla, using it, and its demo
+#   scripts/install-deps.sh --test   # also the tests' oracles, peers and tools (scripts/test.sh)
 set -euo pipefail
 
 packages=(
   # build
   cmake g++ make pkg-config ccache
   # library dependencies
-  libopenblas-dev libomp-dev libsleef-dev libhwy-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev
-  # examples: command-line flags of the training program, and its data set
-  libcli11-dev dataset-fashion-mnist
-  # tests and benchmarks
-  googletest libgtest-dev libbenchmark-dev
-  # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++
-  python3 python3-numpy python3-torch libtorch-dev
-  # graph pictures (nabla::viz renders with Graphviz's dot) and the test of their HTML page
-  graphviz chromium
+  libopenblas-dev libsleef-dev libhwy-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev
+  # examples: command-line flags of the training program, and its data set; graph pictures
+  # (nabla::viz renders with Graphviz's dot)
+  libcli11-dev dataset-fashion-mnist graphviz
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(
+    # tests and benchmarks
+    googletest libgtest-dev libbenchmark-dev
+    # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++
+    python3 python3-numpy python3-torch libtorch-dev
+    # the test of the graph pages
+    chromium
+    # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck
+    clang libomp-dev libclang-rt-14-dev valgrind
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
