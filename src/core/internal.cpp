@@ -1,5 +1,6 @@
 #include "core/internal.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace nabla::core {
@@ -11,8 +12,14 @@ size_t storage_nbytes(IntArrayRef sizes, size_t element_size, IntArrayRef stride
   // strides 1 + sum of (size - 1) * stride (an empty tensor needs none).
   uint64_t elements = 1;
   if (strides.empty()) {
+    // The product of the sizes, zeros counted as ones, must fit too: strides, contiguity and
+    // reductions multiply them, even for a tensor without elements.
+    uint64_t extent = 1;
     for (int64_t s : sizes)
-      if (__builtin_mul_overflow(elements, static_cast<uint64_t>(s), &elements)) throw overflow();
+      if (__builtin_mul_overflow(extent, static_cast<uint64_t>(std::max<int64_t>(s, 1)), &extent) ||
+          extent > static_cast<uint64_t>(INT64_MAX))
+        throw overflow();
+    for (int64_t s : sizes) elements *= static_cast<uint64_t>(s);
   } else {
     for (size_t d = 0; d < sizes.size(); ++d) {
       if (sizes[d] == 0) return 0;

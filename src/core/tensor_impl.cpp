@@ -4,20 +4,23 @@
 
 namespace nabla {
 
+// Both in unsigned arithmetic: a tensor with no elements may have other sizes whose product
+// does not fit (its strides are then never used); every tensor with elements was checked by
+// core::storage_nbytes, so its products fit.
 DimVector contiguous_strides(IntArrayRef sizes) {
   DimVector strides(sizes.size());
-  int64_t s = 1;
+  uint64_t s = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = s;
-    s *= std::max<int64_t>(sizes[i], 1);
+    strides[i] = static_cast<int64_t>(s);
+    s *= static_cast<uint64_t>(std::max<int64_t>(sizes[i], 1));
   }
   return strides;
 }
 
 int64_t prod_sizes(IntArrayRef sizes) {
-  int64_t n = 1;
-  for (int64_t s : sizes) n *= s;
-  return n;
+  uint64_t n = 1;
+  for (int64_t s : sizes) n *= static_cast<uint64_t>(s);
+  return static_cast<int64_t>(n);
 }
 
 TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> storage, ScalarType dtype, IntArrayRef sizes,

@@ -227,4 +227,8 @@ TEST(Storage, SizesThatOverflowOrAreNegativeAreRefused) {
   EXPECT_EQ(zeros({0, 1LL << 62}).numel(), 0);
   EXPECT_EQ(from_blob(buf, {2, 4}).numel(), 8);
   EXPECT_EQ(from_blob(buf, {0, 1LL << 62}, {1, 1}).numel(), 0);
+  // Found by fuzz_idx: huge sizes beside a zero one (no elements, but the product of the other
+  // sizes, which strides and reductions use, does not fit).
+  EXPECT_EQ(error_message([] { (void)empty({5046528, 1090584576, 0, 335544320}, kDouble); }),
+            "Storage size calculation overflowed with sizes=[5046528, 1090584576, 0, 335544320]");
 }

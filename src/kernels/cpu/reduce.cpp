@@ -35,8 +35,10 @@ ReduceGeom reduce_geom(const Tensor& t, IntArrayRef dims, bool keepdim) {
   g.elem = static_cast<int64_t>(t.element_size());
   for (int64_t d = 0; d < nd; ++d) {
     const bool red = mask & (1ULL << d);
-    if (red) g.num_red *= t.size(d);
-    else g.num_out *= t.size(d);
+    // Unsigned: a tensor without elements may have other sizes whose product does not fit.
+    auto times = [&](int64_t a) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(t.size(d))); };
+    if (red) g.num_red = times(g.num_red);
+    else g.num_out = times(g.num_out);
     if (!red) g.out_shape.push_back(t.size(d));
     else if (keepdim) g.out_shape.push_back(1);
   }
