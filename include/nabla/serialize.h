@@ -1,5 +1,6 @@
 #pragma once
-/// Checkpoint files in the safetensors format (https://github.com/huggingface/safetensors):
+/// Files of tensors: PyTorch's torch.save format (torch_load / torch_save, below) and
+/// checkpoint files in the safetensors format (https://github.com/huggingface/safetensors):
 /// an 8-byte little-endian header length, a JSON header giving each tensor's dtype, shape and
 /// data_offsets (plus an optional "__metadata__" map of strings), then the raw little-endian
 /// data. Python reads them with safetensors.torch.load_file.
@@ -14,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/ivalue.h"
+#include "nabla/ordered_dict.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -43,5 +46,32 @@ void save(const Dict& tensors, const std::string& path, const std::map<std::stri
 NamedTensors load(const std::string& path);
 /// The "__metadata__" map of a safetensors file (empty if it has none).
 std::map<std::string, std::string> load_metadata(const std::string& path);
+
+/// Note [torch.save files]
+/// What Python's torch.save wrote, read without running any of it: the zip archive of
+/// torch >= 1.6 and the legacy format (_use_new_zipfile_serialization=False), pickle protocol 2.
+/// Only what torch.load(path, weights_only=True) accepts is constructed — tensors and
+/// parameters, OrderedDict, None, bool, int, float, str, list, tuple, dict with str or int keys;
+/// any other global is a nabla::Error naming the file and the global. Tensors sharing a storage
+/// stay views of one storage, with their strides and offsets. float16/bfloat16 storages load as
+/// float32 and int8/int16 as int32 (nabla's dtypes; every value exactly); storages saved on a
+/// GPU load on the CPU.
+///   auto model = nabla::vision::models::resnet18();
+///   model->load_state_dict(nabla::to_state_dict(nabla::torch_load("resnet18.pth")));
+///   auto ckpt = nabla::torch_load("checkpoint.pt").toGenericDict();
+///   int64_t epoch = ckpt.at("epoch").toInt();
+IValue torch_load(const std::string& path);
+/// Writes `value` as torch.save does (zip archive, protocol 2), atomically (Note [Atomic file
+/// writes]); Python reads it with torch.load(path) (and with weights_only=True when it holds no
+/// floats: torch 1.13's restricted unpickler lacks BINFLOAT). Each tensor's whole storage is
+/// written once, however many tensors view it.
+///   nabla::torch_save(nabla::IValue(model->state_dict()), "model.pth");
+void torch_save(const IValue& value, const std::string& path);
+/// libtorch's pickle_load / pickle_save: the same format in memory (torch.load(io.BytesIO(data))).
+IValue pickle_load(const std::vector<char>& data);
+std::vector<char> pickle_save(const IValue& value);
+/// The str -> Tensor dict of a loaded state_dict, for Module::load_state_dict; an error names
+/// the first entry that is not a tensor.
+OrderedDict<std::string, Tensor> to_state_dict(const IValue& value);
 
 }  // namespace nabla

@@ -267,6 +267,135 @@ void Optimizer::load_state_dict(const OptimizerStateDict& state_dict) {
   }
 }
 
+
+// ---- Python's structure as IValues (torch_save / torch_load) ---------------------------------
+
+namespace {
+
+IValue option_to_ivalue(const std::string& key, const OptionValue& v) {
+  if (std::holds_alternative<std::monostate>(v)) return IValue();
+  if (auto* b = std::get_if<bool>(&v)) return *b;
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  std::vector<IValue> items;
+  for (double x : std::get<std::vector<double>>(v)) items.emplace_back(x);
+  // PyTorch keeps betas (Adam), etas and step_sizes (Rprop) as tuples, other lists as lists.
+  if (key == "betas" || key == "etas" || key == "step_sizes") return ivalue::Tuple::create(std::move(items));
+  return GenericList(std::move(items));
+}
+
+OptionValue option_from_ivalue(const std::string& key, const IValue& v) {
+  if (v.isNone()) return std::monostate{};
+  if (v.isBool()) return v.toBool();
+  if (v.isInt()) return v.toInt();
+  if (v.isDouble()) return v.toDouble();
+  if (v.isString()) return v.toStringRef();
+  if (v.isTensor() && v.toTensor().numel() == 1 && v.toTensor().is_floating_point())
+    return v.toTensor().item<double>();  // PyTorch 2's tensor lr
+  if (v.isList() || v.isTuple()) {
+    const auto& items = v.isList() ? v.toListRef() : v.toTupleRef().elements();
+    std::vector<double> out;
+    for (const IValue& x : items) {
+      NABLA_CHECK(x.isDouble() || x.isInt(), "the option '", key, "' must be a list of numbers, but holds ",
+                  x.tagKind());
+      out.push_back(x.isDouble() ? x.toDouble() : static_cast<double>(x.toInt()));
+    }
+    return out;
+  }
+  NABLA_CHECK(false, "the option or value '", key, "' must be None, a bool, a number, a str or a list of numbers, "
+              "but is ", v.tagKind());
+  return std::monostate{};
+}
+
+}  // namespace
+
+IValue OptimizerStateDict::to_ivalue() const {
+  GenericDict states;
+  for (const auto& [index, st] : state) {
+    GenericDict entry;
+    for (const auto& [k, t] : st.tensors) entry.insert_or_assign(k, t);
+    for (const auto& [k, list] : st.tensor_lists) entry.insert_or_assign(k, IValue(list));
+    for (const auto& [k, v] : st.values) entry.insert_or_assign(k, option_to_ivalue(k, v));
+    states.insert_or_assign(index, entry);
+  }
+  GenericList groups;
+  for (const auto& g : param_groups) {
+    GenericDict group;
+    for (const auto& [k, v] : g.options) group.insert_or_assign(k, option_to_ivalue(k, v));
+    GenericList params;
+    for (int64_t p : g.params) params.push_back(p);
+    group.insert_or_assign("params", params);
+    groups.push_back(group);
+  }
+  GenericDict out;
+  out.insert_or_assign("state", states);
+  out.insert_or_assign("param_groups", groups);
+  return out;
+}
+
+OptimizerStateDict OptimizerStateDict::from_ivalue(const IValue& value, std::string source) {
+  OptimizerStateDict out;
+  out.source = std::move(source);
+  try {
+    NABLA_CHECK(value.isGenericDict(), "an optimizer state_dict must be a dict with 'state' and 'param_groups', but "
+                "got ", value.tagKind());
+    const GenericDict d = value.toGenericDict();
+    NABLA_CHECK(d.contains("state") && d.contains("param_groups"),
+                "an optimizer state_dict must have the keys 'state' and 'param_groups'");
+    NABLA_CHECK(d.at("state").isGenericDict(), "'state' must be a dict of parameter index to state");
+    for (const DictEntry& e : d.at("state").toGenericDict()) {
+      NABLA_CHECK(e.key().isInt(), "the keys of 'state' must be parameter indices (int), but got ",
+                  e.key().tagKind());
+      NABLA_CHECK(e.value().isGenericDict(), "the state of parameter ", e.key().toInt(), " must be a dict");
+      ParamState& st = out.state[e.key().toInt()];
+      for (const DictEntry& f : e.value().toGenericDict()) {
+        NABLA_CHECK(f.key().isString(), "the state of parameter ", e.key().toInt(), " must have str keys");
+        const std::string& k = f.key().toStringRef();
+        const IValue& v = f.value();
+        const bool tensor_list = v.isList() && !v.toListRef().empty() && v.toListRef()[0].isTensor();
+        if (v.isTensor()) {
+          st.tensors[k] = v.toTensor();
+        } else if (tensor_list) {
+          auto& list = st.tensor_lists[k];
+          for (const IValue& t : v.toListRef()) {
+            NABLA_CHECK(t.isTensor(), "'", k, "' of parameter ", e.key().toInt(), " must be a list of tensors");
+            list.push_back(t.toTensor());
+          }
+        } else {
+          st.values[k] = option_from_ivalue(k, v);
+        }
+      }
+    }
+    NABLA_CHECK(d.at("param_groups").isList(), "'param_groups' must be a list of dicts");
+    for (const IValue& g : d.at("param_groups").toListRef()) {
+      NABLA_CHECK(g.isGenericDict(), "'param_groups' must be a list of dicts, but holds ", g.tagKind());
+      ParamGroup group;
+      bool has_params = false;
+      for (const DictEntry& e : g.toGenericDict()) {
+        NABLA_CHECK(e.key().isString(), "a parameter group must have str keys");
+        const std::string& k = e.key().toStringRef();
+        if (k == "params") {
+          NABLA_CHECK(e.value().isList(), "a group's 'params' must be a list of parameter indices");
+          for (const IValue& p : e.value().toListRef()) {
+            NABLA_CHECK(p.isInt(), "a group's 'params' must be a list of parameter indices, but holds ", p.tagKind());
+            group.params.push_back(p.toInt());
+          }
+          has_params = true;
+        } else {
+          group.options[k] = option_from_ivalue(k, e.value());
+        }
+      }
+      NABLA_CHECK(has_params, "a parameter group must have 'params'");
+      out.param_groups.push_back(std::move(group));
+    }
+  } catch (const Error& e) {
+    if (out.source.empty()) throw;
+    throw Error(::nabla::detail::str(e.what(), " (", out.source, ")"));
+  }
+  return out;
+}
+
 // ---- helpers ---------------------------------------------------------------------------------
 
 namespace detail {

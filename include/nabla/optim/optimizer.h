@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "nabla/ivalue.h"
 #include "nabla/nn/options.h"
 #include "nabla/tensor.h"
 
@@ -69,6 +70,14 @@ struct OptimizerStateDict {
   /// Every tensor under its dotted key: "state.<index>.<name>" and
   /// "state.<index>.<list name>.<position>".
   std::map<std::string, Tensor> flat_tensors() const;
+
+  /// As Python's optimizer.state_dict() is: {'state': {0: {...}, ...}, 'param_groups': [{...,
+  /// 'params': [0, 1]}]} (betas as a tuple), for torch_save.
+  ///   nabla::torch_save(opt.state_dict().to_ivalue(), "opt.pt");
+  IValue to_ivalue() const;
+  /// The reverse, for what Python's torch.save(optimizer.state_dict()) wrote; errors name what
+  /// is malformed and end with `source`.
+  static OptimizerStateDict from_ivalue(const IValue& value, std::string source = {});
 };
 
 /// The state an optimizer keeps for one parameter (libtorch's OptimizerParamState).
@@ -191,6 +200,9 @@ class Optimizer {
   /// shapes, grouped the same way (Note [Loading an optimizer state]). Everything is checked
   /// before anything changes: a dict that does not fit raises and leaves the optimizer as it was.
   void load_state_dict(const OptimizerStateDict& state_dict);
+  /// Restores Python's optimizer.state_dict() as torch_load returns it:
+  ///   opt.load_state_dict(nabla::torch_load("checkpoint.pt").toGenericDict().at("optimizer"));
+  void load_state_dict(const IValue& state_dict) { load_state_dict(OptimizerStateDict::from_ivalue(state_dict)); }
 
  protected:
   /// An empty state of this optimizer's kind (filled by from_dict when loading).
