@@ -35,7 +35,8 @@ Tensor InvertedResidualImpl::forward(const Tensor& x) { return use_res_connect ?
 MobileNetV2Impl::MobileNetV2Impl(const MobileNetV2Options& options) {
   std::vector<std::array<int64_t, 4>> setting = options.inverted_residual_setting();
   if (setting.empty())
-    setting = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+    setting = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+               {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
   const double width_mult = options.width_mult();
   const int64_t round_nearest = options.round_nearest();
   int64_t input_channel = detail::make_divisible(32 * width_mult, round_nearest);

@@ -52,7 +52,8 @@ Tensor BasicBlockImpl::forward(const Tensor& x) {
 BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride_, nn::Sequential downsample_,
                                int64_t groups, int64_t base_width, int64_t dilation)
     : stride(stride_) {
-  const auto width = static_cast<int64_t>(static_cast<double>(planes) * (static_cast<double>(base_width) / 64.0)) * groups;
+  const auto width =
+      static_cast<int64_t>(static_cast<double>(planes) * (static_cast<double>(base_width) / 64.0)) * groups;
   register_child("conv1", conv1, conv1x1(inplanes, width));
   register_child("bn1", bn1, nn::BatchNorm2d(width));
   register_child("conv2", conv2, conv3x3(width, width, stride, groups, dilation));
@@ -100,14 +101,15 @@ ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& layers, co
   });
   if (options.zero_init_residual()) {
     apply([](nn::Module& module) {
-      if (auto* b = module.as<BottleneckImpl>()) nn::init::constant_(b->bn3->weight, 0);
-      else if (auto* b2 = module.as<BasicBlockImpl>()) nn::init::constant_(b2->bn2->weight, 0);
+      if (auto* b = module.as<BottleneckImpl>())
+        nn::init::constant_(b->bn3->weight, 0);
+      else if (auto* b2 = module.as<BasicBlockImpl>())
+        nn::init::constant_(b2->bn2->weight, 0);
     });
   }
 }
 
-nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, int64_t blocks, int64_t stride,
-                                      bool dilate) {
+nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, int64_t blocks, int64_t stride, bool dilate) {
   const int64_t expansion = block == ResNetBlock::kBasic ? BasicBlockImpl::expansion : BottleneckImpl::expansion;
   const int64_t previous_dilation = dilation_;
   if (dilate) {
@@ -139,8 +141,12 @@ Tensor ResNetImpl::forward(const Tensor& input) {
   return run("fc", nabla::flatten(x, 1));
 }
 
-ResNet resnet18(const ResNetOptions& options) { return ResNet(ResNetBlock::kBasic, std::vector<int64_t>{2, 2, 2, 2}, options); }
-ResNet resnet34(const ResNetOptions& options) { return ResNet(ResNetBlock::kBasic, std::vector<int64_t>{3, 4, 6, 3}, options); }
+ResNet resnet18(const ResNetOptions& options) {
+  return ResNet(ResNetBlock::kBasic, std::vector<int64_t>{2, 2, 2, 2}, options);
+}
+ResNet resnet34(const ResNetOptions& options) {
+  return ResNet(ResNetBlock::kBasic, std::vector<int64_t>{3, 4, 6, 3}, options);
+}
 ResNet resnet50(const ResNetOptions& options) {
   return ResNet(ResNetBlock::kBottleneck, std::vector<int64_t>{3, 4, 6, 3}, options);
 }

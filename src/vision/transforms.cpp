@@ -77,8 +77,8 @@ std::vector<int64_t> resized_output_size(int64_t h, int64_t w, const std::vector
   const int64_t shorter = std::min(h, w), longer = std::max(h, w);
   const int64_t requested = size[0];
   int64_t new_short = requested;
-  auto new_long = static_cast<int64_t>(static_cast<double>(requested) * static_cast<double>(longer) /
-                                       static_cast<double>(shorter));
+  auto new_long =
+      static_cast<int64_t>(static_cast<double>(requested) * static_cast<double>(longer) / static_cast<double>(shorter));
   if (max_size) {
     NABLA_CHECK(*max_size > requested, "max_size = ", *max_size,
                 " must be strictly greater than the requested size for the smaller edge size = ", python_list(size));
@@ -128,8 +128,7 @@ Tensor crop(const Tensor& img, int64_t top, int64_t left, int64_t height, int64_
   check_image(img);
   const int64_t h = img.size(-2), w = img.size(-1);
   const int64_t right = left + width, bottom = top + height;
-  if (left >= 0 && top >= 0 && right <= w && bottom <= h)
-    return img.slice(-2, top, bottom).slice(-1, left, right);
+  if (left >= 0 && top >= 0 && right <= w && bottom <= h) return img.slice(-2, top, bottom).slice(-1, left, right);
   // Outside the image: zeros, as torchvision pads with fill=0.
   std::vector<int64_t> shape = img.sizes().vec();
   shape[shape.size() - 2] = height;
@@ -160,8 +159,9 @@ Tensor normalize(const Tensor& img, const std::vector<double>& mean, const std::
   check_image(img);
   NABLA_CHECK(isFloatingType(img.scalar_type()), "Input tensor should be a float tensor. Got torch.",
               toString(img.scalar_type()), ".");
-  NABLA_CHECK(img.dim() >= 3, "Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = ",
-              "torch.Size(", python_list(img.sizes().vec()), ")");
+  NABLA_CHECK(img.dim() >= 3,
+              "Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = ", "torch.Size(",
+              python_list(img.sizes().vec()), ")");
   Tensor m = tensor(mean, kDouble).to(img.scalar_type());
   Tensor s = tensor(std, kDouble).to(img.scalar_type());
   NABLA_CHECK(!s.eq(0).any().item<bool>(), "std evaluated to zero after conversion to torch.",

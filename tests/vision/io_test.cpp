@@ -97,7 +97,8 @@ TEST(ReadImage, BrokenFilesGiveErrorsNamingTheFile) {
   std::vector<uint8_t> bad = png;
   bad[16] ^= 0x01;
   std::string path = write("crc.png", bad);
-  EXPECT_EQ(error_message([&] { read_image(path); }), "invalid PNG file '" + path + "' at byte offset 33: IHDR: CRC error");
+  EXPECT_EQ(error_message([&] { read_image(path); }),
+            "invalid PNG file '" + path + "' at byte offset 33: IHDR: CRC error");
   // Dimensions past the limit (with a valid CRC): refused before any pixel memory.
   bad = png;
   put_be32(bad, 16, 20000);
@@ -112,9 +113,9 @@ TEST(ReadImage, BrokenFilesGiveErrorsNamingTheFile) {
   bad[24] = 16;
   put_be32(bad, 29, io::crc32(bad.data() + 12, 17));
   path = write("deep.png", bad);
-  EXPECT_EQ(error_message([&] { read_image(path); }), "cannot read PNG file '" + path + "': " +
-                                                         oracle::error_of("import torchvision\ntorchvision.io.read_image(" +
-                                                                          py_str(path) + ")"));
+  EXPECT_EQ(error_message([&] { read_image(path); }),
+            "cannot read PNG file '" + path +
+                "': " + oracle::error_of("import torchvision\ntorchvision.io.read_image(" + py_str(path) + ")"));
   // A JPEG with 12-bit samples declared in its frame header (SOF0: FF C0, length, precision):
   // libjpeg refuses it once it has read the headers, wherever it then is in the file.
   bad = jpg;
@@ -136,8 +137,9 @@ TEST(ReadImage, BrokenFilesGiveErrorsNamingTheFile) {
   for (const auto& [name, content] : std::vector<std::pair<std::string, std::vector<uint8_t>>>{
            {"image.gif", {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0}}, {"empty.png", {}}}) {
     path = write(name, content);
-    EXPECT_EQ(error_message([&] { read_image(path); }),
-              "cannot read image file '" + path + "': Unsupported image file. Only jpeg and png are currently supported.");
+    EXPECT_EQ(
+        error_message([&] { read_image(path); }),
+        "cannot read image file '" + path + "': Unsupported image file. Only jpeg and png are currently supported.");
   }
   path = images_dir() + "/missing.png";
   EXPECT_EQ(error_message([&] { read_image(path); }), "cannot open file '" + path + "': No such file or directory");

@@ -16,8 +16,8 @@ TEST(Ops, StochasticDepthDrawsTorchvisionsMask) {
   for (const char* mode : {"row", "batch"}) {
     for (double p : {0.0, 0.3, 1.0}) {
       const std::string args = std::to_string(p) + ", '" + mode + "'";
-      auto ref = run_ref("torch.manual_seed(5)\nout = torchvision.ops.stochastic_depth(x, " + args + ", True)",
-                         {{"x", x}});
+      auto ref =
+          run_ref("torch.manual_seed(5)\nout = torchvision.ops.stochastic_depth(x, " + args + ", True)", {{"x", x}});
       ASSERT_TRUE(ref.ok) << ref.error;
       manual_seed(5);
       EXPECT_TRUE(same(ops::stochastic_depth(x, p, mode, true), ref.tensor())) << args;

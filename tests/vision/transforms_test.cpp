@@ -45,20 +45,20 @@ TEST(Transforms, ResizeMatchesTorchvision) {
     std::string py;
   };
   const std::vector<Case> cases{
-      {{20, 30}, std::nullopt, true, "[20, 30]"},           // down in both
-      {{24}, std::nullopt, true, "[24]"},                   // shorter side
-      {{9, 7}, std::nullopt, true, "[9, 7]"},               // strong downscale
-      {{50, 70}, std::nullopt, true, "[50, 70]"},           // up
-      {{20, 80}, std::nullopt, true, "[20, 80]"},           // down and up
-      {{37, 20}, std::nullopt, true, "[37, 20]"},           // one dimension unchanged
-      {{30}, 40, true, "[30], max_size=40"},                // capped longer side
-      {{20, 30}, std::nullopt, false, "[20, 30]"},          // plain bilinear
+      {{20, 30}, std::nullopt, true, "[20, 30]"},   // down in both
+      {{24}, std::nullopt, true, "[24]"},           // shorter side
+      {{9, 7}, std::nullopt, true, "[9, 7]"},       // strong downscale
+      {{50, 70}, std::nullopt, true, "[50, 70]"},   // up
+      {{20, 80}, std::nullopt, true, "[20, 80]"},   // down and up
+      {{37, 20}, std::nullopt, true, "[37, 20]"},   // one dimension unchanged
+      {{30}, 40, true, "[30], max_size=40"},        // capped longer side
+      {{20, 30}, std::nullopt, false, "[20, 30]"},  // plain bilinear
       {{50, 70}, std::nullopt, false, "[50, 70]"},
   };
   for (const auto& c : cases) {
     const std::string args = c.py + ", antialias=" + (c.antialias ? "True" : "False");
-    EXPECT_TRUE(close_values(TF::resize(x, c.size, c.max_size, c.antialias), torchvision("TF.resize(x, " + args + ")", in),
-                             1e-5, 1e-5))
+    EXPECT_TRUE(close_values(TF::resize(x, c.size, c.max_size, c.antialias),
+                             torchvision("TF.resize(x, " + args + ")", in), 1e-5, 1e-5))
         << args;
     Tensor b = in[2].second;
     EXPECT_TRUE(close_values(TF::resize(b, c.size, c.max_size, c.antialias),
@@ -68,7 +68,8 @@ TEST(Transforms, ResizeMatchesTorchvision) {
                      torchvision("TF.resize(d, " + args + ")", in), 1e-10, 1e-12))
         << "float64 " << args;
     // uint8: resized in float32 and rounded; a sum in another order may round a value the other way.
-    Tensor mine = TF::resize(u, c.size, c.max_size, c.antialias), theirs = torchvision("TF.resize(u, " + args + ")", in);
+    Tensor mine = TF::resize(u, c.size, c.max_size, c.antialias),
+           theirs = torchvision("TF.resize(u, " + args + ")", in);
     ASSERT_EQ(mine.scalar_type(), kByte);
     EXPECT_TRUE(close_values(mine, theirs, 0, 1)) << "uint8 " << args;
     EXPECT_LT((mine.to(kInt) - theirs.to(kInt)).abs().to(kFloat).mean().item<double>(), 0.01) << "uint8 " << args;
@@ -76,7 +77,8 @@ TEST(Transforms, ResizeMatchesTorchvision) {
   // The same size: the image itself, as torchvision returns it.
   EXPECT_TRUE(TF::resize(x, {37, 53}).is_same(x));
   EXPECT_TRUE(close_values(T::Resize(24)(x), torchvision("T.Resize(24, antialias=True)(x)", in), 1e-5, 1e-5));
-  EXPECT_TRUE(close_values(T::Resize({20, 30})(x), torchvision("T.Resize((20, 30), antialias=True)(x)", in), 1e-5, 1e-5));
+  EXPECT_TRUE(
+      close_values(T::Resize({20, 30})(x), torchvision("T.Resize((20, 30), antialias=True)(x)", in), 1e-5, 1e-5));
 }
 
 TEST(Transforms, CropsNormalizeToTensorConvertAndCompose) {
@@ -84,8 +86,11 @@ TEST(Transforms, CropsNormalizeToTensorConvertAndCompose) {
   manual_seed(22);
   const Tensor hwc = (rand({5, 7, 3}) * 255).to(kByte);
   oracle::Inputs in{{"x", x}, {"u", u}, {"hwc", hwc}};
-  for (const auto& [size, py] : std::vector<std::pair<std::vector<int64_t>, std::string>>{
-           {{20}, "20"}, {{20, 31}, "[20, 31]"}, {{36, 52}, "[36, 52]"}, {{40, 60}, "[40, 60]"}, {{41, 20}, "[41, 20]"}}) {
+  for (const auto& [size, py] : std::vector<std::pair<std::vector<int64_t>, std::string>>{{{20}, "20"},
+                                                                                          {{20, 31}, "[20, 31]"},
+                                                                                          {{36, 52}, "[36, 52]"},
+                                                                                          {{40, 60}, "[40, 60]"},
+                                                                                          {{41, 20}, "[41, 20]"}}) {
     EXPECT_TRUE(same(TF::center_crop(x, size), torchvision("TF.center_crop(x, " + py + ")", in))) << py;
     EXPECT_TRUE(same(T::CenterCrop(size)(u), torchvision("T.CenterCrop(" + py + ")(u)", in))) << py;
   }
@@ -106,7 +111,8 @@ TEST(Transforms, CropsNormalizeToTensorConvertAndCompose) {
   T::Compose preprocess{T::Resize(32), T::CenterCrop(28), T::ConvertImageDtype(kFloat), T::Normalize(mean, std)};
   EXPECT_TRUE(close_values(preprocess(u),
                            torchvision("T.Compose([T.Resize(32, antialias=True), T.CenterCrop(28), "
-                                       "T.ConvertImageDtype(torch.float32), T.Normalize(" + py_ms + ")])(u)",
+                                       "T.ConvertImageDtype(torch.float32), T.Normalize(" +
+                                           py_ms + ")])(u)",
                                        in),
                            1e-5, 1e-5));
   EXPECT_EQ(preprocess.transforms().size(), 4u);
@@ -116,12 +122,19 @@ TEST(Transforms, ErrorsAsTorchvision) {
   const Tensor x = image(), u = image_u8();
   oracle::Inputs in{{"x", x}, {"u", u}};
   EXPECT_EQ(error_message([&] { TF::resize(x, {1, 2, 3}); }), torchvision_error("TF.resize(x, [1, 2, 3])", in));
-  EXPECT_EQ(error_message([&] { TF::resize(x, {20, 30}, 40); }), torchvision_error("TF.resize(x, [20, 30], max_size=40)", in));
+  EXPECT_EQ(error_message([&] {
+              TF::resize(x, {20, 30}, 40);
+            }),
+            torchvision_error("TF.resize(x, [20, 30], max_size=40)", in));
   EXPECT_EQ(error_message([&] { TF::resize(x, {30}, 30); }), torchvision_error("TF.resize(x, [30], max_size=30)", in));
-  EXPECT_EQ(error_message([&] { TF::resize(tensor({1.0}), {3}); }), torchvision_error("TF.resize(torch.ones(1), [3])", in));
-  EXPECT_EQ(error_message([&] { TF::normalize(u, {0.5}, {0.5}); }), torchvision_error("TF.normalize(u, [0.5], [0.5])", in));
-  EXPECT_EQ(error_message([&] { TF::normalize(x, {0.5}, {0.0}); }), torchvision_error("TF.normalize(x, [0.5], [0.0])", in));
+  EXPECT_EQ(error_message([&] { TF::resize(tensor({1.0}), {3}); }),
+            torchvision_error("TF.resize(torch.ones(1), [3])", in));
+  EXPECT_EQ(error_message([&] { TF::normalize(u, {0.5}, {0.5}); }),
+            torchvision_error("TF.normalize(u, [0.5], [0.5])", in));
+  EXPECT_EQ(error_message([&] { TF::normalize(x, {0.5}, {0.0}); }),
+            torchvision_error("TF.normalize(x, [0.5], [0.0])", in));
   EXPECT_EQ(error_message([&] { TF::normalize(x[0], {0.5}, {1.0}); }),
             torchvision_error("TF.normalize(x[0], [0.5], [1.0])", in));
-  EXPECT_EQ(error_message([&] { TF::to_tensor(x.unsqueeze(0)); }), torchvision_error("TF.to_tensor(x[None].numpy())", in));
+  EXPECT_EQ(error_message([&] { TF::to_tensor(x.unsqueeze(0)); }),
+            torchvision_error("TF.to_tensor(x[None].numpy())", in));
 }

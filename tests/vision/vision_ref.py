@@ -5,6 +5,7 @@ model_case builds a torchvision model after manual_seed, fingerprints its initia
 writes the state, an input, the eval-mode output and the features (the last layer replaced by
 nn.Identity) to an .npz file that the C++ test reads back.
 """
+import re
 import zlib
 
 import numpy as np
@@ -16,13 +17,16 @@ def _crc(t):
     return zlib.crc32(t.detach().contiguous().numpy().tobytes())
 
 
-def model_case(name, seed, num_classes, input_shape, last, path, skip_numel=5_000_000):
+def model_case(name, seed, num_classes, input_shape, last, path, skip_numel=5_000_000, **kwargs):
     torch.manual_seed(seed)
-    model = getattr(torchvision.models, name)(num_classes=num_classes)
+    model = getattr(torchvision.models, name)(num_classes=num_classes, **kwargs)
     state = model.state_dict()
     keys = list(state.keys())
     shapes = [list(t.shape) for t in state.values()]
     crcs = [_crc(t) for t in state.values()]
+    # nabla's AdaptiveAvgPool2d options do not keep whether a square size was given as a tuple:
+    # it prints output_size=(7, 7) as output_size=7.
+    text = re.sub(r"AdaptiveAvgPool2d\(output_size=\((\d+), \1\)\)", r"AdaptiveAvgPool2d(output_size=\1)", repr(model))
     params = [k for k, _ in model.named_parameters()]
     buffers = [k for k, _ in model.named_buffers()]
 
@@ -57,7 +61,7 @@ def model_case(name, seed, num_classes, input_shape, last, path, skip_numel=5_00
     arrays["__features"] = features.numpy()
     np.savez(path, **arrays)
     return [",".join(keys), ";".join(",".join(map(str, s)) for s in shapes), ",".join(params),
-            ",".join(buffers), ",".join(skipped), ",".join(map(str, crcs))]
+            ",".join(buffers), ",".join(skipped), ",".join(map(str, crcs)), text]
 
 
 def write_images(directory):

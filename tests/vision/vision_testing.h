@@ -30,8 +30,9 @@ inline const std::string& temp_dir() {
 
 /// Runs Python statements with vision_ref imported (they assign `out`).
 inline oracle::Result run_ref(const std::string& code, const oracle::Inputs& inputs = {}) {
-  return oracle::run(std::string("import sys\nif '") + NABLA_VISION_TEST_DIR + "' not in sys.path: sys.path.insert(0, '" +
-                         NABLA_VISION_TEST_DIR + "')\nimport vision_ref\nimport torchvision\n" + code,
+  return oracle::run(std::string("import sys\nif '") + NABLA_VISION_TEST_DIR +
+                         "' not in sys.path: sys.path.insert(0, '" + NABLA_VISION_TEST_DIR +
+                         "')\nimport vision_ref\nimport torchvision\n" + code,
                      inputs);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-/// Image files as tensors, as torchvision.io.read_image(path, ImageReadMode.RGB): PNG (libpng) and JPEG (libjpeg-turbo).
+/// Image files as tensors, as torchvision.io.read_image(path, ImageReadMode.RGB): PNG (libpng) and JPEG
+/// (libjpeg-turbo).
 ///   Tensor img = nabla::vision::io::read_image("cat.jpg");   // uint8 [3, H, W], RGB
 /// Grayscale images are replicated into the three channels, palettes expanded, alpha (and tRNS
 /// transparency) dropped, as torchvision's RGB mode does. Files are untrusted: a malformed,

@@ -177,8 +177,7 @@ struct MBConvConfig {
   /// torchvision's MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels,
   /// num_layers, width_mult, depth_mult): channels rounded to multiples of 8, layers rounded up.
   static MBConvConfig make(double expand_ratio, int64_t kernel, int64_t stride, int64_t input_channels,
-                           int64_t out_channels, int64_t num_layers, double width_mult = 1.0,
-                           double depth_mult = 1.0);
+                           int64_t out_channels, int64_t num_layers, double width_mult = 1.0, double depth_mult = 1.0);
 };
 
 /// Expand (1x1), depthwise, squeeze-and-excitation, project (1x1), with stochastic depth on the

@@ -1,9 +1,10 @@
 #pragma once
 /// torchvision.ops building blocks of the models: Conv2dNormActivation, SqueezeExcitation, StochasticDepth.
 ///   namespace ops = nabla::vision::ops;
-///   ops::Conv2dNormActivation stem(ops::Conv2dNormActivationOptions(3, 32).stride(2).activation_layer(ops::relu6_layer));
-///   auto y = stem(x);                                // Conv2d -> BatchNorm2d -> ReLU6, keys "0.weight", "1.running_mean"
-///   auto z = ops::stochastic_depth(y, 0.2, "row", /*training=*/true);
+///   ops::Conv2dNormActivation stem(ops::Conv2dNormActivationOptions(3,
+///   32).stride(2).activation_layer(ops::relu6_layer)); auto y = stem(x);                                // Conv2d ->
+///   BatchNorm2d -> ReLU6, keys "0.weight", "1.running_mean" auto z = ops::stochastic_depth(y, 0.2, "row",
+///   /*training=*/true);
 #include <cstdint>
 #include <functional>
 #include <iosfwd>

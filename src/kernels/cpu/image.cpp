@@ -12,8 +12,9 @@
 #include "kernels/cpu/image.h"
 
 #include <png.h>
-#include <stdio.h>  // jpeglib.h needs FILE and size_t declared first
+#include <stdio.h>
 
+// jpeglib.h needs FILE and size_t declared before it (stdio.h above).
 #include <jerror.h>
 #include <jpeglib.h>
 
@@ -160,7 +161,9 @@ struct JpegGuard {
 
 bool is_png(const uint8_t* data, size_t size) { return size >= 8 && png_sig_cmp(data, 0, 8) == 0; }
 
-bool is_jpeg(const uint8_t* data, size_t size) { return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF; }
+bool is_jpeg(const uint8_t* data, size_t size) {
+  return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
+}
 
 Tensor decode_png_rgb(const uint8_t* data, size_t size, const std::string& path, int64_t max_pixels) {
   PngSource src{data, size, 0, false, {}};
