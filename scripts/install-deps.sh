@@ -10,6 +10,8 @@ packages=(
   cmake g++ make pkg-config ccache
   # library dependencies
   libopenblas-dev libsleef-dev libhwy-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev
+  # image files (nabla::vision::io): PNG and JPEG
+  libpng-dev libjpeg62-turbo-dev
   # examples: command-line flags of the training program, and its data set; graph pictures
   # (nabla::viz renders with Graphviz's dot)
   libcli11-dev dataset-fashion-mnist graphviz
@@ -18,8 +20,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(
     # tests and benchmarks
     googletest libgtest-dev libbenchmark-dev
-    # oracle (tests) and peer (benchmarks): PyTorch for Python and libtorch for C++
-    python3 python3-numpy python3-torch libtorch-dev
+    # oracle (tests) and peer (benchmarks): PyTorch (and torchvision) for Python and libtorch for C++
+    python3 python3-numpy python3-torch python3-torchvision python3-pil libtorch-dev
     # the test of the graph pages
     chromium
     # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck

@@ -25,6 +25,9 @@ std::string number_repr(double v) {
 Tensor ReLUImpl::forward(Tensor input) { return functional::relu(std::move(input), options); }
 std::string ReLUImpl::extra_repr() const { return options.inplace() ? "inplace=True" : ""; }
 
+Tensor ReLU6Impl::forward(Tensor input) { return functional::relu6(std::move(input), options); }
+std::string ReLU6Impl::extra_repr() const { return options.inplace() ? "inplace=True" : ""; }
+
 Tensor LeakyReLUImpl::forward(Tensor input) { return functional::leaky_relu(std::move(input), options); }
 std::string LeakyReLUImpl::extra_repr() const {
   return "negative_slope=" + python_float_repr(options.negative_slope()) + inplace_suffix(options.inplace());

@@ -4,6 +4,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace nabla::nn {
@@ -110,6 +111,14 @@ void SequentialImpl::insert(int64_t index, AnyModule any_module) {
   modules_.insert(modules_.begin() + index, std::move(any_module));
   for (const auto& name : names) unregister_module(name);
   for (size_t i = 0; i < modules_.size(); ++i) register_module(std::to_string(i), modules_[i].ptr());
+}
+
+void SequentialImpl::replace_layer(const std::string& name, AnyModule any_module) {
+  const auto names = named_children().keys();
+  const auto it = std::find(names.begin(), names.end(), name);
+  NABLA_CHECK(it != names.end(), "Submodule '", name, "' is not defined");
+  Module::replace_module(name, any_module.ptr());
+  modules_[static_cast<size_t>(it - names.begin())] = std::move(any_module);
 }
 
 std::shared_ptr<SequentialImpl> SequentialImpl::slice(std::optional<int64_t> start, std::optional<int64_t> end,

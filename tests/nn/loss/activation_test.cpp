@@ -38,6 +38,7 @@ const std::vector<Activation>& activations() {
       {"F.softplus(x)", [](const Tensor& x) { return F::softplus(x); }},
       {"F.softplus(x, 2, 1.5)", [](const Tensor& x) { return F::softplus(x, F::SoftplusFuncOptions().beta(2).threshold(1.5)); }},
       {"F.hardtanh(x)", [](const Tensor& x) { return F::hardtanh(x); }},
+      {"F.relu6(x * 3)", [](const Tensor& x) { return F::relu6(x * 3); }},
       {"F.hardtanh(x, -0.5, 2.)", [](const Tensor& x) { return F::hardtanh(x, F::HardtanhFuncOptions().min_val(-0.5).max_val(2)); }},
   };
   return a;
@@ -88,6 +89,9 @@ TEST(Activation, GradFnNames) {
   EXPECT_EQ(nabla::silu(x).grad_fn()->name(), torch_grad_fn("F.silu(x)", in));
   EXPECT_EQ(nabla::softplus(x).grad_fn()->name(), torch_grad_fn("F.softplus(x)", in));
   EXPECT_EQ(nabla::hardtanh(x).grad_fn()->name(), torch_grad_fn("F.hardtanh(x)", in));
+  EXPECT_EQ(nabla::relu6(x).grad_fn()->name(), torch_grad_fn("F.relu6(x)", in));
+  EXPECT_EQ(F::relu6(x * 1, F::ReLU6FuncOptions().inplace(true)).grad_fn()->name(),
+            torch_grad_fn("F.relu6(x * 1, inplace=True)", in));
   EXPECT_EQ(F::elu(x * 1, F::ELUFuncOptions().inplace(true)).grad_fn()->name(),
             torch_grad_fn("F.elu(x * 1, inplace=True)", in));
   EXPECT_EQ(F::leaky_relu(x * 1, F::LeakyReLUFuncOptions().inplace(true)).grad_fn()->name(),

@@ -28,6 +28,8 @@ std::string repr(const M& m) {
 TEST(ActivationModule, ReprMatchesPython) {
   EXPECT_EQ(repr(nn::ReLU()), torch_repr("ReLU()"));
   EXPECT_EQ(repr(nn::ReLU(true)), torch_repr("ReLU(inplace=True)"));
+  EXPECT_EQ(repr(nn::ReLU6()), torch_repr("ReLU6()"));
+  EXPECT_EQ(repr(nn::ReLU6(true)), torch_repr("ReLU6(inplace=True)"));
   EXPECT_EQ(repr(nn::LeakyReLU()), torch_repr("LeakyReLU()"));
   EXPECT_EQ(repr(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true))),
             torch_repr("LeakyReLU(0.2, inplace=True)"));
@@ -58,6 +60,8 @@ TEST(ActivationModule, ForwardMatchesTorchModules) {
   };
   check(nn::ReLU(), "ReLU()");
   check(nn::ReLU(true), "ReLU(inplace=True)");
+  check(nn::ReLU6(), "ReLU6()");
+  check(nn::ReLU6(true), "ReLU6(inplace=True)");
   check(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.1).inplace(true)), "LeakyReLU(0.1, inplace=True)");
   check(nn::ELU(nn::ELUOptions().alpha(0.5)), "ELU(0.5)");
   check(nn::ELU(nn::ELUOptions().inplace(true)), "ELU(inplace=True)");

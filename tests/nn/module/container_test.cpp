@@ -190,6 +190,25 @@ TEST(Sequential, PushBackExtendInsert) {
             oracle::error_of("torch.nn.Sequential(torch.nn.Linear(1, 1)).insert(9, torch.nn.Identity())"));
 }
 
+TEST(Sequential, ReplaceModuleChangesWhatForwardRuns) {
+  nn::Sequential seq(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2));
+  Tensor x = sample({5, 4});
+  EXPECT_EQ(seq->forward(x).sizes(), (std::vector<int64_t>{5, 2}));
+  nn::Identity id;
+  auto returned = seq->replace_module("2", id);
+  EXPECT_EQ(returned.get(), id.ptr().get());
+  // Python's seq[2] = nn.Identity(): the names, the state_dict and forward all see the new layer.
+  EXPECT_EQ(seq->ptr(2).get(), id.ptr().get());
+  EXPECT_EQ(seq->named_children()["2"].get(), id.ptr().get());
+  EXPECT_EQ(join(seq->state_dict().keys()), "0.weight,0.bias");
+  EXPECT_TRUE(nabla::testing::same(seq->forward(x), seq->at<nn::LinearImpl>(0).forward(x).relu()));
+  // Through a model's member holder, as model->classifier->replace_module(...).
+  Net net;
+  net->classifier->replace_module("0", nn::Linear(8, 5));
+  EXPECT_EQ(net->forward(sample({2, 4})).sizes(), (std::vector<int64_t>{2, 5}));
+  EXPECT_EQ(error_message([&] { seq->replace_module("7", nn::Identity()); }), "Submodule '7' is not defined");
+}
+
 TEST(Sequential, CloneDeepCopies) {
   Net net;
   net->classifier->eval();

@@ -30,12 +30,20 @@ Tensor softplus(const Tensor& self, const Scalar& beta = 1, const Scalar& thresh
 Tensor hardtanh(const Tensor& self, const Scalar& min_val = -1, const Scalar& max_val = 1);
 /// In-place hardtanh.
 Tensor& hardtanh_(Tensor& self, const Scalar& min_val = -1, const Scalar& max_val = 1);
+/// ReLU6: min(max(0, x), 6), computed as PyTorch does, by hardtanh(x, 0, 6).
+inline Tensor relu6(const Tensor& self) { return hardtanh(self, 0, 6); }
+/// In-place relu6.
+inline Tensor& relu6_(Tensor& self) { return hardtanh_(self, 0, 6); }
 
 namespace nn::functional {
 
 /// relu(input), in place with options.inplace(true).
 inline Tensor relu(Tensor input, const ReLUFuncOptions& options = {}) {
   return options.inplace() ? input.relu_() : nabla::relu(input);
+}
+/// relu6(input), in place with options.inplace(true).
+inline Tensor relu6(Tensor input, const ReLU6FuncOptions& options = {}) {
+  return options.inplace() ? nabla::relu6_(input) : nabla::relu6(input);
 }
 inline Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options = {}) {
   return options.inplace() ? nabla::leaky_relu_(input, options.negative_slope())

@@ -1,5 +1,5 @@
 #pragma once
-/// Activation modules, as libtorch's: ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh,
+/// Activation modules, as libtorch's: ReLU, ReLU6, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh,
 /// Softmax, LogSoftmax, Softplus, Hardtanh. They have no parameters; they print as Python.
 ///   nn::LeakyReLU act(nn::LeakyReLUOptions().negative_slope(0.2));
 ///   auto y = act(x);          // LeakyReLU(negative_slope=0.2)
@@ -23,6 +23,18 @@ class ReLUImpl : public Cloneable<ReLUImpl> {
   ReLUOptions options;
 };
 NABLA_MODULE(ReLU);
+
+/// min(max(0, x), 6), in place with options.inplace(true).
+class ReLU6Impl : public Cloneable<ReLU6Impl> {
+ public:
+  explicit ReLU6Impl(const ReLU6Options& options_ = {}) : options(options_) {}
+  void reset() override {}
+  Tensor forward(Tensor input);
+  /// "" or `inplace=True`.
+  std::string extra_repr() const override;
+  ReLU6Options options;
+};
+NABLA_MODULE(ReLU6);
 
 /// x for x > 0, negative_slope * x otherwise.
 class LeakyReLUImpl : public Cloneable<LeakyReLUImpl> {

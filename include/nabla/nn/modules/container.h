@@ -116,6 +116,18 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
     insert(index, AnyModule(std::move(module)));
   }
 
+  /// Replaces the layer registered under name, also where forward() runs it (Python's
+  /// seq[i] = module): model->classifier->replace_module("1", nn::Identity()).
+  template <typename ModuleType>
+  std::shared_ptr<ModuleType> replace_module(const std::string& name, std::shared_ptr<ModuleType> module) {
+    replace_layer(name, AnyModule(module));
+    return module;
+  }
+  template <typename ModuleType>
+  std::shared_ptr<ModuleType> replace_module(const std::string& name, const ModuleHolder<ModuleType>& holder) {
+    return replace_module(name, holder.ptr());
+  }
+
   /// Python's seq[start:end:step]: a new Sequential holding the same layer objects (not
   /// copies) under their original names, so its state_dict keys are the original ones.
   std::shared_ptr<SequentialImpl> slice(std::optional<int64_t> start, std::optional<int64_t> end = std::nullopt,
@@ -145,6 +157,7 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
   bool is_empty() const noexcept { return modules_.empty(); }
 
  private:
+  void replace_layer(const std::string& name, AnyModule any_module);
   std::vector<AnyModule> modules_;
 };
 

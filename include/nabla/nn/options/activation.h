@@ -17,6 +17,12 @@ struct ReLUOptions {
   NABLA_ARG(bool, inplace);
 };
 
+/// Options of ReLU6: `inplace` overwrites the input.
+struct ReLU6Options {
+  /* implicit */ ReLU6Options(bool inplace = false) : inplace_(inplace) {}  // NOLINT
+  NABLA_ARG(bool, inplace);
+};
+
 /// Options of LeakyReLU: y = x for x > 0, negative_slope * x otherwise.
 struct LeakyReLUOptions {
   NABLA_ARG(double, negative_slope) = 1e-2;
@@ -61,6 +67,7 @@ struct HardtanhOptions {
 
 namespace functional {
 using ReLUFuncOptions = ReLUOptions;
+using ReLU6FuncOptions = ReLU6Options;
 using LeakyReLUFuncOptions = LeakyReLUOptions;
 using ELUFuncOptions = ELUOptions;
 using GELUFuncOptions = GELUOptions;
