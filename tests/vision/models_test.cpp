@@ -1,6 +1,7 @@
 // torchvision's models against torchvision: module trees (state_dict keys, shapes, order),
 // initialisation after manual_seed (bit for bit, by CRC-32 of every tensor), eval-mode outputs
-// with the same weights, features after replacing the last layer, replace_module.
+// with the same weights (torchvision's state_dict as torch.save wrote it, read by torch_load),
+// features after replacing the last layer, replace_module.
 #include <nabla/data/npy.h>
 #include <nabla/vision.h>
 
@@ -71,7 +72,7 @@ std::vector<std::string> differing(const OrderedDict<std::string, Tensor>& state
 template <typename Holder>
 void check_model(const std::string& name, int64_t seed, int64_t num_classes, std::vector<int64_t> input_shape,
                  const std::string& last, const std::function<Holder()>& make, const std::string& kwargs = "") {
-  const std::string path = temp_dir() + "/" + name + ".npz";
+  const std::string path = temp_dir() + "/" + name + ".pth";
   std::string shape = "[";
   for (size_t i = 0; i < input_shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(input_shape[i]);
   shape += "]";
@@ -106,7 +107,7 @@ void check_model(const std::string& name, int64_t seed, int64_t num_classes, std
   // are the ones both built from the same seed).
   OrderedDict<std::string, Tensor> weights;
   Tensor x, expected, expected_features;
-  for (auto& [key, t] : data::read_npz(path)) {
+  for (auto& [key, t] : to_state_dict(torch_load(path)).pairs()) {
     if (key == "__input")
       x = t;
     else if (key == "__output")

@@ -3,7 +3,7 @@
 model_case builds a torchvision model after manual_seed, fingerprints its initial state
 (CRC-32 of every state_dict tensor's bytes), gives its BatchNorm layers real statistics, and
 writes the state, an input, the eval-mode output and the features (the last layer replaced by
-nn.Identity) to an .npz file that the C++ test reads back.
+nn.Identity) with torch.save, for the C++ test to read back with nabla::torch_load.
 """
 import re
 import zlib
@@ -55,11 +55,11 @@ def model_case(name, seed, num_classes, input_shape, last, path, skip_numel=5_00
         if t.numel() > skip_numel:
             skipped.append(k)  # the C++ side has it from the same seed (its CRC is checked)
         else:
-            arrays[k] = t.numpy()
-    arrays["__input"] = x.numpy()
-    arrays["__output"] = out.numpy()
-    arrays["__features"] = features.numpy()
-    np.savez(path, **arrays)
+            arrays[k] = t
+    arrays["__input"] = x
+    arrays["__output"] = out
+    arrays["__features"] = features
+    torch.save(arrays, path)
     return [",".join(keys), ";".join(",".join(map(str, s)) for s in shapes), ",".join(params),
             ",".join(buffers), ",".join(skipped), ",".join(map(str, crcs)), text]
 
