@@ -25,8 +25,9 @@ namespace nabla::vision {
 /// The base of the vision modules: forward() runs each child through the pointer registered
 /// under its name, so that replace_module changes what forward runs (Python's
 /// `model.fc = nn.Identity()`). The typed member that held the old child (model->fc) then holds
-/// the new one if it has the member's type, and is emptied otherwise. Not copyable: members and
-/// registered children are one.
+/// the new one if it has the member's type, and is emptied otherwise. Call it on the vision
+/// module itself (model->replace_module): nn::Module's replace_module, reached through a
+/// Module&, changes the tree but not forward(). Not copyable: members and children are one.
 class ChildModule : public nn::Module {
  public:
   ChildModule() = default;

@@ -1,4 +1,5 @@
 #include <nabla/nabla.h>
+#include <nabla/vision.h>
 
 #include <iostream>
 
@@ -8,5 +9,13 @@ int main() {
   out.backward();
   double g = x.grad().sum().item<double>();
   std::cout << "sum of dout/dx = " << g << "\n";
-  return g == 18.0 ? 0 : 1;
+  // nabla::vision links libpng and libjpeg by path: an installed consumer needs nothing more.
+  bool refused = false;
+  try {
+    nabla::vision::io::read_image("/nonexistent/image.png");
+  } catch (const nabla::Error&) {
+    refused = true;
+  }
+  auto resized = nabla::vision::transforms::Resize(2)(nabla::ones({3, 4, 4}));
+  return g == 18.0 && refused && resized.size(-1) == 2 ? 0 : 1;
 }
