@@ -72,6 +72,13 @@ TEST(TorchSave, EveryDtypeLoadsExactly) {
                               " ts[7].int(), ts[8], ts[9])");
   ASSERT_TRUE(r.ok) << r.error;
   for (size_t k = 0; k < list.size(); ++k) EXPECT_SAME(list[k].toTensor(), r.outputs[k]) << "entry " << k;
+  // A bare (non-contiguous) tensor.
+  const std::string bare = dir.file("bare.pt");
+  python("torch.save(torch.arange(20.).reshape(4, 5)[1:, ::2], " + q(bare) + ")");
+  const Tensor t = torch_load(bare).toTensor();
+  EXPECT_SAME(t, arange(20, kFloat).reshape({4, 5}).slice(0, 1).slice(1, 0, 5, 2));
+  EXPECT_EQ(vec(t.strides()), (std::vector<int64_t>{5, 2}));
+  EXPECT_EQ(t.storage_offset(), 5);
 }
 
 TEST(TorchSave, LoadsATrainingCheckpoint) {
