@@ -294,7 +294,6 @@ struct Archive {
   io::ZipWriter zip;
   std::vector<uint8_t> pkl;
   std::vector<io::SavedStorage> storages;
-  std::vector<std::string> names;
 };
 
 void build_archive(Archive& a, const IValue& value, const std::string& folder, const char* what) {
@@ -316,7 +315,7 @@ IValue torch_load(const std::string& path) {
 }
 
 void torch_save(const IValue& value, const std::string& path) {
-  Archive a{io::ZipWriter("torch_save", path), {}, {}, {}};
+  Archive a{io::ZipWriter("torch_save", path), {}, {}};
   build_archive(a, value, archive_name(path), "torch_save");
   io::write_file_atomic(path, a.zip.chunks());
 }
@@ -330,7 +329,7 @@ IValue pickle_load(const std::vector<char>& data) {
 }
 
 std::vector<char> pickle_save(const IValue& value) {
-  Archive a{io::ZipWriter("pickle_save", "<memory>"), {}, {}, {}};
+  Archive a{io::ZipWriter("pickle_save", "<memory>"), {}, {}};
   build_archive(a, value, "archive", "pickle_save");
   std::vector<char> out;
   for (const io::Chunk& c : a.zip.chunks()) {

@@ -69,7 +69,8 @@ class ZipWriter {
  private:
   std::vector<uint8_t>& buffer();
   std::string what_, path_;
-  std::vector<std::vector<uint8_t>> owned_;  // headers and compressed data (stable addresses via reserve)
+  // Headers and compressed data; chunks point into them (moving a vector keeps its buffer).
+  std::vector<std::vector<uint8_t>> owned_;
   std::vector<Chunk> chunks_;
   std::vector<uint8_t> central_;
   uint64_t offset_ = 0;
