@@ -22,8 +22,8 @@ if [ "${1:-}" = "--test" ]; then
     googletest libgtest-dev libbenchmark-dev
     # oracle (tests) and peer (benchmarks): PyTorch (and torchvision) for Python and libtorch for C++
     python3 python3-numpy python3-torch python3-torchvision python3-pil libtorch-dev
-    # the test of the graph pages
-    chromium
+    # the test of the graph pages; the API reference (Doxygen, built by scripts/test.sh)
+    chromium doxygen
     # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck
     clang libomp-dev libclang-rt-14-dev valgrind
   )

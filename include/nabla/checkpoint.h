@@ -13,8 +13,9 @@
 ///
 /// Note [Checkpoint key layout]
 /// Every section has a name (defaults: "model", "optimizer", "scheduler", "loader", "rng").
-/// Its tensors are stored under "<name>.<key>", and the file's "__metadata__" map has one entry
+/// Its tensors are stored under `"<name>.<key>"`, and the file's "__metadata__" map has one entry
 /// per section, under the section's name, holding a JSON object whose "kind" says what it is:
+/// @verbatim
 ///   module      tensors  <name>.<PyTorch state_dict key>   e.g. model.fc1.weight
 ///               JSON     {"kind":"module","keys":[...]}   (the keys in state_dict order)
 ///   optimizer   tensors  <name>.state.<param index>.<tensor name>  e.g. optimizer.state.0.exp_avg
@@ -28,6 +29,7 @@
 ///   generator   tensor   <name>  (1-D uint8: CPUGeneratorImpl::get_state())
 ///               JSON     {"kind":"generator"}
 ///   int, string JSON     {"kind":"int","value":3}, {"kind":"string","value":"adam"}
+/// @endverbatim
 /// Option values (OptionValue) are JSON null, booleans, integers, floats (always written with a
 /// decimal point or exponent, so 1.0 stays a float), strings and arrays of floats; non-finite
 /// floats are written as {"float":"inf"}, {"float":"-inf"} or {"float":"nan"}.

@@ -93,7 +93,7 @@ std::string to_json(const std::vector<Tensor>& roots, const GraphOptions& option
 /// Writes the graph to `path`, by its extension: .dot (DOT text), .svg, .png or .pdf
 /// (rendered by Graphviz's `dot`), or .html (one self-contained page: the SVG inline, with
 /// details of each node on hover; opens in a browser without a server). The DOT text is
-/// always written next to it as <stem>.dot. Files are replaced atomically (written to a
+/// always written next to it as `<stem>.dot`. Files are replaced atomically (written to a
 /// temporary file, then renamed). Throws nabla::Error naming the Debian package `graphviz`
 /// when `dot` is not on PATH.
 ///   nabla::viz::render(loss, "graph.svg");

@@ -67,8 +67,8 @@ struct OptimizerStateDict {
   /// (Checkpoint::optimizer_state sets it); load_state_dict's errors end with it in parentheses.
   std::string source;
 
-  /// Every tensor under its dotted key: "state.<index>.<name>" and
-  /// "state.<index>.<list name>.<position>".
+  /// Every tensor under its dotted key: `"state.<index>.<name>"` and
+  /// `"state.<index>.<list name>.<position>"`.
   std::map<std::string, Tensor> flat_tensors() const;
 
   /// As Python's optimizer.state_dict() is: {'state': {0: {...}, ...}, 'param_groups': [{...,
