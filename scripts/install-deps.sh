@@ -24,6 +24,8 @@ if [ "${1:-}" = "--test" ]; then
     python3 python3-numpy python3-torch python3-torchvision python3-pil libtorch-dev
     # the test of the graph pages; the API reference (Doxygen, built by scripts/test.sh)
     chromium doxygen
+    # the Debian package test (cpack -G DEB runs dpkg-shlibdeps)
+    dpkg-dev
     # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck
     clang libomp-dev libclang-rt-14-dev valgrind
   )
