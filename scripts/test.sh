@@ -5,7 +5,7 @@
 #   scripts/test.sh              # build/      : the test suite (GCC, Release)
 #   scripts/test.sh --sanitize   # build-asan/ : the same tests under ASan+UBSan, then the fuzzers
 #   scripts/test.sh --tsan       # build-tsan/ : tests/threads under TSan
-# FUZZ_SECONDS (default 30) is how long each fuzzer runs.
+# FUZZ_SECONDS (default 60) is how long each fuzzer runs.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -45,5 +45,5 @@ fi
 ctest --test-dir "$build" --output-on-failure -LE fuzz
 if [ "$mode" = "--sanitize" ]; then
   # The fuzzers, two at a time (each runs FUZZ_SECONDS; a crash fails the run with its input).
-  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" ctest --test-dir "$build" --output-on-failure -L fuzz -j 2
+  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ctest --test-dir "$build" --output-on-failure -L fuzz -j 2
 fi

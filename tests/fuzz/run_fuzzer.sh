@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one libFuzzer target for $FUZZ_SECONDS (default 30) from a copy of its committed seed
+# Runs one libFuzzer target for $FUZZ_SECONDS (default 60) from a copy of its committed seed
 # corpus; a crash leaves its input as crash-* in the work directory and fails the test.
 #   run_fuzzer.sh <fuzzer> <seed corpus dir> <work dir>
 set -euo pipefail
@@ -8,5 +8,5 @@ rm -rf "$work" && mkdir -p "$work/corpus"
 cp "$seeds"/* "$work/corpus/"
 cd "$work"
 export TMPDIR="$work"
-exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-30}" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
+exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
   -print_final_stats=1 -artifact_prefix="$work/" corpus
