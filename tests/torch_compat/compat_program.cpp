@@ -192,11 +192,13 @@ void modules_and_training(const std::string& dir) {
   show("list reloaded", list.at(1));
 }
 
-// Files that both libraries read: torch::pickle_save/pickle_load (torch.save's format).
+// Files that both libraries read: torch::pickle_save/pickle_load (torch.save's format). A tuple,
+// not a std::vector<Tensor>: libtorch pickles that as a TorchScript typed list
+// (torch.jit._pickle.build_tensorlist), which nabla's reader refuses as torch.load(weights_only=True) does.
 void exchange(const std::string& dir, const std::string& tag, const std::string& mode) {
   if (mode == "write") {
-    std::vector<torch::Tensor> tensors{torch::arange(6, torch::kF32).reshape({2, 3}) / 7,
-                                       torch::tensor({3, 1, 4}, torch::kI64)};
+    torch::IValue tensors(c10::ivalue::Tuple::create(
+        {torch::arange(6, torch::kF32).reshape({2, 3}) / 7, torch::tensor({3, 1, 4}, torch::kI64)}));
     std::vector<char> bytes = torch::pickle_save(tensors);
     std::ofstream(dir + "/" + tag + ".pkl", std::ios::binary)
         .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -206,7 +208,7 @@ void exchange(const std::string& dir, const std::string& tag, const std::string&
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   torch::IValue value = torch::pickle_load(bytes);
   int i = 0;
-  for (const auto& item : value.toListRef()) show("read " + std::to_string(i++), item.toTensor());
+  for (const auto& item : value.toTupleRef().elements()) show("read " + std::to_string(i++), item.toTensor());
 }
 
 }  // namespace
