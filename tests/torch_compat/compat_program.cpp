@@ -55,6 +55,14 @@ struct NetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
+struct ShiftImpl : torch::nn::Module {
+  torch::Tensor forward(const torch::Tensor& x, double shift = 0.5, int64_t times = 2) { return x * times + shift; }
+
+ protected:
+  FORWARD_HAS_DEFAULT_ARGS({1, torch::nn::AnyValue(0.5)}, {2, torch::nn::AnyValue(int64_t{2})})
+};
+TORCH_MODULE(Shift);
+
 class Squares : public torch::data::datasets::Dataset<Squares> {
  public:
   torch::data::Example<> get(size_t index) override {
@@ -106,6 +114,9 @@ void tensors_and_autograd() {
   show("to_other", a.to(torch::zeros({1}, torch::kI64)));
   show("data_ptr", torch::from_blob(a.data<float>(), {2}, torch::kF32));
 
+  torch::Dtype dtype = torch::kF64;
+  std::cout << "dtype: " << (torch::zeros({1}, dtype).scalar_type() == torch::kDouble) << "\n";
+  TORCH_WARN("a warning through TORCH_WARN, ", 1);
   torch::optional<int64_t> maybe = torch::nullopt;
   std::cout << "optional: " << maybe.has_value() << " " << torch::str("a", 1, "b", 2.5) << "\n";
 
@@ -156,6 +167,12 @@ void modules_and_training(const std::string& dir) {
   generator->to(torch::kCPU);
   auto noise = torch::randn({1, 3, 2, 2});
   show("sequential_default_args", generator->forward(noise));
+  Shift shift1, shift2;
+  torch::nn::Sequential shifts(shift1, shift2);
+  show("user_default_args", shifts->forward(torch::ones({2})));
+  torch::nn::AnyModule shift(Shift{});
+  show("any_default_args", shift.forward(torch::ones({1}), 1.0));
+  error_of("too_many_args", [&] { shift.forward(torch::ones({1}), 1.0, int64_t{1}, 1.0); });
 
   torch::save(net, dir + "/net.pt");
   Net restored;
