@@ -53,4 +53,10 @@ values = [float(v) for v in line.split("]")[1].split()]
 assert torch.allclose(state["fc2.bias"].double(), torch.tensor(values, dtype=torch.float64), atol=1e-5), (state, values)
 print("torch.load read nabla's torch::save(module) as a state_dict")
 PY
+# <torch/script.h> stops the build with a message that says how to move the weights instead.
+if script_error="$(echo '#include <torch/script.h>' | "${CXX:-c++}" -fsyntax-only -x c++ -I"$work/prefix/include/nabla-torch" - 2>&1)"; then
+  echo "FAIL: <torch/script.h> compiled" >&2
+  exit 1
+fi
+grep -q "nabla does not support TorchScript" <<<"$script_error" || { echo "$script_error" >&2; exit 1; }
 echo "libtorch and nabla::torch builds of compat_program agree ($(wc -l <"$work/nabla.out") lines)"
