@@ -32,6 +32,23 @@ class Tensor {
  public:
   Tensor() = default;
   explicit Tensor(intrusive_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  Tensor(const Tensor&) = default;
+  Tensor(Tensor&&) = default;
+  ~Tensor() = default;
+
+  // Note [Assigning to a tensor]
+  // A Tensor is a handle, as in libtorch. Assigning to a named tensor rebinds the handle
+  // (`x = y` makes x share y's storage); assigning to a temporary writes into the tensor the
+  // temporary refers to: `t[0][1] = 5;` fills, `x.grad().data() = g / n;` copies (with
+  // broadcasting), exactly as libtorch's `operator=(...) &&`. Likewise in-place methods are
+  // `const` (they change the elements, not the handle), so `x.grad().zero_()` compiles.
+  Tensor& operator=(const Tensor&) & = default;
+  Tensor& operator=(Tensor&&) & = default;
+  /// Copies src into the elements this temporary refers to: `t[1] = row;`.
+  Tensor& operator=(const Tensor& src) && { return copy_(src); }
+  Tensor& operator=(Tensor&& src) && { return copy_(src); }
+  /// Fills the elements this temporary refers to: `t[0][1] = 5;`.
+  Tensor& operator=(const Scalar& value) && { return fill_(value); }
 
   // ---- identity and geometry ------------------------------------------------------------
   bool defined() const { return static_cast<bool>(impl_); }
@@ -54,6 +71,8 @@ class Tensor {
   TensorOptions options() const { return TensorOptions(scalar_type()); }
   Device device() const { return kCPU; }
   bool is_cpu() const { return true; }
+  /// Always false: nabla has kernels for the CPU only.
+  bool is_cuda() const { return false; }
   size_t element_size() const { return elementSize(scalar_type()); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
   bool is_contiguous() const { return checked()->is_contiguous(); }
@@ -66,6 +85,11 @@ class Tensor {
   /// Typed pointer to element [0, ...]; the type must match the dtype.
   template <typename T>
   T* data_ptr() const;
+  /// libtorch's older name for data_ptr<T>().
+  template <typename T>
+  T* data() const {
+    return data_ptr<T>();
+  }
   /// The single value of a one-element tensor.
   template <typename T>
   T item() const;
@@ -73,11 +97,11 @@ class Tensor {
 
   // ---- autograd ---------------------------------------------------------------------------
   bool requires_grad() const;
-  Tensor& requires_grad_(bool requires_grad = true);
-  Tensor& set_requires_grad(bool requires_grad) { return requires_grad_(requires_grad); }
+  Tensor& requires_grad_(bool requires_grad = true) const;
+  Tensor& set_requires_grad(bool requires_grad) const { return requires_grad_(requires_grad); }
   /// The accumulated gradient of a leaf (undefined until a backward reaches it).
   const Tensor& grad() const;
-  Tensor& mutable_grad();
+  Tensor& mutable_grad() const;
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   bool is_leaf() const;
   uint32_t output_nr() const;
@@ -85,7 +109,7 @@ class Tensor {
                 bool create_graph = false,
                 std::optional<std::vector<Tensor>> inputs = std::nullopt) const;
   Tensor detach() const;
-  Tensor& detach_();
+  Tensor& detach_() const;
   /// The values without autograd history, sharing storage (`x.data` in Python).
   Tensor data() const { return detach(); }
   /// Makes this tensor hold new_data's storage, dtype and geometry while keeping its autograd
@@ -110,38 +134,49 @@ class Tensor {
   }
   void remove_hook(unsigned handle) const;
   /// Name shown for this tensor in graph pictures (nabla::viz).
-  Tensor& set_name(const std::string& name);
+  Tensor& set_name(const std::string& name) const;
   std::string name() const;
 
   // ---- conversion and copies --------------------------------------------------------------
   Tensor to(ScalarType dtype, bool non_blocking = false, bool copy = false) const;
   Tensor to(TensorOptions options, bool non_blocking = false, bool copy = false) const;
+  /// t.to(device): the CPU (this tensor, or a copy when asked); another device is an Error.
+  Tensor to(Device device, bool non_blocking = false, bool copy = false) const;
+  Tensor to(DeviceType device, bool non_blocking = false, bool copy = false) const {
+    return to(Device(device), non_blocking, copy);
+  }
+  Tensor to(Device device, ScalarType dtype, bool non_blocking = false, bool copy = false) const;
+  /// Converts to other's dtype (and device).
+  Tensor to(const Tensor& other, bool non_blocking = false, bool copy = false) const;
+  Tensor cpu() const { return to(kCPU); }
+  /// An Error: nabla has no CUDA kernels ("Torch not compiled with CUDA enabled").
+  Tensor cuda() const { return to(kCUDA); }
   Tensor contiguous() const;
   Tensor clone() const;
-  Tensor& copy_(const Tensor& src, bool non_blocking = false);
-  Tensor& fill_(const Scalar& value);
-  Tensor& fill_(const Tensor& value);
-  Tensor& zero_();
+  Tensor& copy_(const Tensor& src, bool non_blocking = false) const;
+  Tensor& fill_(const Scalar& value) const;
+  Tensor& fill_(const Tensor& value) const;
+  Tensor& zero_() const;
   Tensor toType(ScalarType t) const { return to(t); }
   Tensor type_as(const Tensor& other) const { return to(other.scalar_type()); }
 
   // ---- random fills (Note [PyTorch-compatible random streams]) ----------------------------
   /// Fills with uniform samples from [from, to): x.uniform_(-1, 1).
-  Tensor& uniform_(double from = 0, double to = 1, std::optional<Generator> generator = std::nullopt);
+  Tensor& uniform_(double from = 0, double to = 1, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with normal samples: x.normal_(0, 0.02).
-  Tensor& normal_(double mean = 0, double std = 1, std::optional<Generator> generator = std::nullopt);
+  Tensor& normal_(double mean = 0, double std = 1, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with 1 (probability p) or 0.
-  Tensor& bernoulli_(double p = 0.5, std::optional<Generator> generator = std::nullopt);
+  Tensor& bernoulli_(double p = 0.5, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with 1 or 0, element i with probability p[i] (p broadcasts to this shape).
-  Tensor& bernoulli_(const Tensor& p, std::optional<Generator> generator = std::nullopt);
+  Tensor& bernoulli_(const Tensor& p, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with exponential samples of rate lambd.
-  Tensor& exponential_(double lambd = 1, std::optional<Generator> generator = std::nullopt);
+  Tensor& exponential_(double lambd = 1, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with integers from [from, to); without `to`, up to the dtype's largest integer.
-  Tensor& random_(int64_t from, std::optional<int64_t> to, std::optional<Generator> generator = std::nullopt);
+  Tensor& random_(int64_t from, std::optional<int64_t> to, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with integers from [0, to).
-  Tensor& random_(int64_t to, std::optional<Generator> generator = std::nullopt);
+  Tensor& random_(int64_t to, std::optional<Generator> generator = std::nullopt) const;
   /// Fills with integers from [0, 2^mantissa] (floats) or over the dtype's non-negative range.
-  Tensor& random_(std::optional<Generator> generator = std::nullopt);
+  Tensor& random_(std::optional<Generator> generator = std::nullopt) const;
   /// 1 or 0 per element, with this tensor's values as probabilities (torch.bernoulli).
   Tensor bernoulli(std::optional<Generator> generator = std::nullopt) const;
   /// 1 or 0 per element with probability p, shaped like this tensor.
@@ -155,10 +190,10 @@ class Tensor {
   Tensor operator[](const Tensor& index) const;
   Tensor index(ArrayRef<indexing::TensorIndex> indices) const;
   Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
-  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor& value);
-  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Scalar& value);
-  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& value);
-  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value);
+  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor& value) const;
+  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Scalar& value) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& value) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const;
 
   // ---- elementwise ------------------------------------------------------------------------
   Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
@@ -171,16 +206,16 @@ class Tensor {
   Tensor div(const Scalar& other) const;
   Tensor pow(const Tensor& exponent) const;
   Tensor pow(const Scalar& exponent) const;
-  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& mul_(const Tensor& other);
-  Tensor& mul_(const Scalar& other);
-  Tensor& div_(const Tensor& other);
-  Tensor& div_(const Scalar& other);
-  Tensor& pow_(const Tensor& exponent);
-  Tensor& pow_(const Scalar& exponent);
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& mul_(const Tensor& other) const;
+  Tensor& mul_(const Scalar& other) const;
+  Tensor& div_(const Tensor& other) const;
+  Tensor& div_(const Scalar& other) const;
+  Tensor& pow_(const Tensor& exponent) const;
+  Tensor& pow_(const Scalar& exponent) const;
 
   Tensor neg() const;
   Tensor abs() const;
@@ -199,33 +234,33 @@ class Tensor {
   Tensor floor() const;
   Tensor ceil() const;
   Tensor round() const;
-  Tensor& neg_();
-  Tensor& abs_();
-  Tensor& sqrt_();
-  Tensor& rsqrt_();
-  Tensor& exp_();
-  Tensor& log_();
-  Tensor& log1p_();
-  Tensor& expm1_();
-  Tensor& sin_();
-  Tensor& cos_();
-  Tensor& tanh_();
-  Tensor& sigmoid_();
-  Tensor& relu_();
-  Tensor& sign_();
-  Tensor& floor_();
-  Tensor& ceil_();
-  Tensor& round_();
+  Tensor& neg_() const;
+  Tensor& abs_() const;
+  Tensor& sqrt_() const;
+  Tensor& rsqrt_() const;
+  Tensor& exp_() const;
+  Tensor& log_() const;
+  Tensor& log1p_() const;
+  Tensor& expm1_() const;
+  Tensor& sin_() const;
+  Tensor& cos_() const;
+  Tensor& tanh_() const;
+  Tensor& sigmoid_() const;
+  Tensor& relu_() const;
+  Tensor& sign_() const;
+  Tensor& floor_() const;
+  Tensor& ceil_() const;
+  Tensor& round_() const;
 
   Tensor clamp(const std::optional<Scalar>& min = std::nullopt,
                const std::optional<Scalar>& max = std::nullopt) const;
   Tensor clamp(const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt) const;
   Tensor& clamp_(const std::optional<Scalar>& min = std::nullopt,
-                 const std::optional<Scalar>& max = std::nullopt);
+                 const std::optional<Scalar>& max = std::nullopt) const;
   Tensor clamp_min(const Scalar& min) const;
   Tensor clamp_max(const Scalar& max) const;
-  Tensor& clamp_min_(const Scalar& min);
-  Tensor& clamp_max_(const Scalar& max);
+  Tensor& clamp_min_(const Scalar& min) const;
+  Tensor& clamp_max_(const Scalar& max) const;
   Tensor maximum(const Tensor& other) const;
   Tensor minimum(const Tensor& other) const;
 
@@ -241,6 +276,19 @@ class Tensor {
   Tensor gt(const Scalar& other) const;
   Tensor ge(const Tensor& other) const;
   Tensor ge(const Scalar& other) const;
+  /// In-place comparisons: 1 where true, 0 elsewhere, in this tensor's dtype (x.eq_(y)).
+  Tensor& eq_(const Tensor& other) const;
+  Tensor& eq_(const Scalar& other) const;
+  Tensor& ne_(const Tensor& other) const;
+  Tensor& ne_(const Scalar& other) const;
+  Tensor& lt_(const Tensor& other) const;
+  Tensor& lt_(const Scalar& other) const;
+  Tensor& le_(const Tensor& other) const;
+  Tensor& le_(const Scalar& other) const;
+  Tensor& gt_(const Tensor& other) const;
+  Tensor& gt_(const Scalar& other) const;
+  Tensor& ge_(const Tensor& other) const;
+  Tensor& ge_(const Scalar& other) const;
   Tensor logical_and(const Tensor& other) const;
   Tensor logical_or(const Tensor& other) const;
   Tensor logical_xor(const Tensor& other) const;
@@ -249,8 +297,8 @@ class Tensor {
   Tensor where(const Tensor& condition, const Tensor& other) const;
   Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
   Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
-  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
-  Tensor& masked_fill_(const Tensor& mask, const Tensor& value);
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value) const;
+  Tensor& masked_fill_(const Tensor& mask, const Tensor& value) const;
 
   // ---- reductions -------------------------------------------------------------------------
   Tensor sum(std::optional<ScalarType> dtype = std::nullopt) const;
@@ -292,9 +340,9 @@ class Tensor {
   Tensor squeeze() const;
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
-  Tensor& squeeze_();
-  Tensor& squeeze_(int64_t dim);
-  Tensor& unsqueeze_(int64_t dim);
+  Tensor& squeeze_() const;
+  Tensor& squeeze_(int64_t dim) const;
+  Tensor& unsqueeze_(int64_t dim) const;
   Tensor permute(IntArrayRef dims) const;
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   Tensor t() const;
@@ -316,14 +364,14 @@ class Tensor {
   Tensor gather(int64_t dim, const Tensor& index) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
-  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
-  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value);
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value) const;
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
-  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor tril(int64_t diagonal = 0) const;
   Tensor triu(int64_t diagonal = 0) const;
-  Tensor& tril_(int64_t diagonal = 0);
-  Tensor& triu_(int64_t diagonal = 0);
+  Tensor& tril_(int64_t diagonal = 0) const;
+  Tensor& triu_(int64_t diagonal = 0) const;
   /// Indices of non-zero elements, shape (n, dim) — torch.nonzero.
   Tensor nonzero() const;
 
@@ -362,6 +410,8 @@ class Tensor {
 
  private:
   unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // The handle itself for in-place methods, which are const (Note [Assigning to a tensor]).
+  Tensor& self() const { return const_cast<Tensor&>(*this); }
   TensorImpl* checked() const {
     NABLA_CHECK(impl_, "Expected a proper Tensor but got None (or an undefined Tensor in C++)");
     return impl_.get();

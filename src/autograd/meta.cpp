@@ -125,7 +125,7 @@ bool Tensor::requires_grad() const {
   return meta && (meta->requires_grad || grad_fn_of(*this, meta));
 }
 
-Tensor& Tensor::requires_grad_(bool requires_grad) {
+Tensor& Tensor::requires_grad_(bool requires_grad) const {
   auto* impl = checked();
   NABLA_CHECK(!requires_grad || isFloatingType(impl->dtype()),
               "only Tensors of floating point dtype can require gradients");
@@ -135,11 +135,11 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().");
-    return *this;
+    return self();
   }
-  if (!meta && !requires_grad) return *this;
+  if (!meta && !requires_grad) return self();
   impl->ensure_autograd_meta().requires_grad = requires_grad;
-  return *this;
+  return self();
 }
 
 const Tensor& Tensor::grad() const {
@@ -159,7 +159,7 @@ const Tensor& Tensor::grad() const {
   return undefined;
 }
 
-Tensor& Tensor::mutable_grad() {
+Tensor& Tensor::mutable_grad() const {
   auto& meta = checked()->ensure_autograd_meta();
   if (!grad_fn_of(*this, &meta)) return meta.grad;
   if (!meta.nonleaf_grad) meta.nonleaf_grad = std::make_shared<Tensor>();
@@ -195,7 +195,7 @@ void Tensor::set_data(const Tensor& new_data) const {
   self->set_geometry(src->sizes(), src->strides(), src->storage_offset());
 }
 
-Tensor& Tensor::detach_() {
+Tensor& Tensor::detach_() const {
   auto* meta = checked()->autograd_meta();
   if (meta) {
     NABLA_CHECK(!meta->base.defined() || !grad_fn_of(*this, meta),
@@ -207,7 +207,7 @@ Tensor& Tensor::detach_() {
     meta->requires_grad = false;
     meta->output_nr = 0;
   }
-  return *this;
+  return self();
 }
 
 void Tensor::retain_grad() const {
@@ -245,9 +245,9 @@ void Tensor::remove_hook(unsigned handle) const {
     std::erase_if(fn->hooks(), [&](const auto& h) { return h.id == handle && !h.retain_cell; });
 }
 
-Tensor& Tensor::set_name(const std::string& name) {
+Tensor& Tensor::set_name(const std::string& name) const {
   checked()->ensure_autograd_meta().name = name;
-  return *this;
+  return self();
 }
 
 std::string Tensor::name() const {

@@ -220,6 +220,13 @@ void Module::to(ScalarType dtype, bool non_blocking) {
   for (auto& b : buffers_) convert(b.value());
 }
 
+void Module::to(Device device, bool) { check_device_available(device); }
+
+void Module::to(Device device, ScalarType dtype, bool non_blocking) {
+  check_device_available(device);
+  to(dtype, non_blocking);
+}
+
 void Module::zero_grad(bool set_to_none) {
   for (auto& child : children_) child.value()->zero_grad(set_to_none);
   for (auto& p : parameters_) {

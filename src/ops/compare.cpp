@@ -255,6 +255,7 @@ struct Extremum {
 
 // ---- public API ---------------------------------------------------------------------------------
 
+// The in-place forms (x.eq_(y)) write 1 or 0 in x's dtype, as PyTorch's.
 #define NABLA_COMPARISON(op, sym, expr)                                                              \
   Tensor op(const Tensor& a, const Tensor& b) {                                                      \
     return to_bool_op(a, b, #op, [](auto x, auto y) { return expr; });                               \
@@ -263,7 +264,12 @@ struct Extremum {
   Tensor Tensor::op(const Tensor& o) const { return nabla::op(*this, o); }                           \
   Tensor Tensor::op(const Scalar& o) const { return nabla::op(*this, o); }                           \
   Tensor operator sym(const Tensor& a, const Tensor& b) { return op(a, b); }                         \
-  Tensor operator sym(const Tensor& a, const Scalar& b) { return op(a, b); }
+  Tensor operator sym(const Tensor& a, const Scalar& b) { return op(a, b); }                        \
+  Tensor& Tensor::op##_(const Tensor& o) const {                                                     \
+    ops::check_inplace_shape(*this, {&o});                                                           \
+    return copy_(nabla::op(*this, o));                                                               \
+  }                                                                                                  \
+  Tensor& Tensor::op##_(const Scalar& o) const { return copy_(nabla::op(*this, o)); }
 NABLA_COMPARISON(eq, ==, x == y)
 NABLA_COMPARISON(ne, !=, x != y)
 NABLA_COMPARISON(lt, <, x < y)
@@ -341,13 +347,13 @@ Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
 }
 Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const { return nabla::masked_fill(*this, mask, value); }
 Tensor Tensor::masked_fill(const Tensor& mask, const Tensor& value) const { return nabla::masked_fill(*this, mask, value); }
-Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) const {
   ops::check_inplace_shape(*this, {&mask});
-  return autograd::apply_inplace<MaskedFill>(*this, bool_mask(mask), value);
+  return autograd::apply_inplace<MaskedFill>(self(), bool_mask(mask), value);
 }
-Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) {
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) const {
   ops::check_inplace_shape(*this, {&mask});
-  return autograd::apply_inplace<MaskedFillTensor>(*this, bool_mask(mask), value);
+  return autograd::apply_inplace<MaskedFillTensor>(self(), bool_mask(mask), value);
 }
 
 Tensor clamp(const Tensor& t, const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
@@ -370,11 +376,11 @@ Tensor Tensor::clamp(const std::optional<Tensor>& min, const std::optional<Tenso
 }
 Tensor Tensor::clamp_min(const Scalar& min) const { return nabla::clamp_min(*this, min); }
 Tensor Tensor::clamp_max(const Scalar& max) const { return nabla::clamp_max(*this, max); }
-Tensor& Tensor::clamp_(const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
-  return clamp_inplace<ClampKind::Both>(*this, min, max);
+Tensor& Tensor::clamp_(const std::optional<Scalar>& min, const std::optional<Scalar>& max) const {
+  return clamp_inplace<ClampKind::Both>(self(), min, max);
 }
-Tensor& Tensor::clamp_min_(const Scalar& min) { return clamp_inplace<ClampKind::Min>(*this, min, std::nullopt); }
-Tensor& Tensor::clamp_max_(const Scalar& max) { return clamp_inplace<ClampKind::Max>(*this, std::nullopt, max); }
+Tensor& Tensor::clamp_min_(const Scalar& min) const { return clamp_inplace<ClampKind::Min>(self(), min, std::nullopt); }
+Tensor& Tensor::clamp_max_(const Scalar& max) const { return clamp_inplace<ClampKind::Max>(self(), std::nullopt, max); }
 
 Tensor maximum(const Tensor& a, const Tensor& b) { return autograd::apply<Extremum<true>>(a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return autograd::apply<Extremum<false>>(a, b); }

@@ -105,36 +105,50 @@ Tensor Tensor::contiguous() const {
   return clone();
 }
 
-Tensor& Tensor::copy_(const Tensor& src, bool) {
+Tensor Tensor::to(Device device, bool non_blocking, bool copy) const {
+  check_device_available(device);
+  return to(scalar_type(), non_blocking, copy);
+}
+
+Tensor Tensor::to(Device device, ScalarType dtype, bool non_blocking, bool copy) const {
+  check_device_available(device);
+  return to(dtype, non_blocking, copy);
+}
+
+Tensor Tensor::to(const Tensor& other, bool non_blocking, bool copy) const {
+  return to(other.device(), other.scalar_type(), non_blocking, copy);
+}
+
+Tensor& Tensor::copy_(const Tensor& src, bool) const {
   if (!GradMode::is_enabled() || (!requires_grad() && !src.requires_grad())) {
     autograd::check_inplace(*this);
-    kernels::copy_(*this, src);
+    kernels::copy_(self(), src);
     impl()->bump_version();
-    return *this;
+    return self();
   }
-  return autograd::apply_inplace<Copy>(*this, src);
+  return autograd::apply_inplace<Copy>(self(), src);
 }
 
-Tensor& Tensor::fill_(const Scalar& value) {
+Tensor& Tensor::fill_(const Scalar& value) const {
   if (!GradMode::is_enabled() || !requires_grad()) {
     autograd::check_inplace(*this);
-    kernels::fill_(*this, value);
+    kernels::fill_(self(), value);
     impl()->bump_version();
-    return *this;
+    return self();
   }
-  return autograd::apply_inplace<Fill>(*this, value);
+  return autograd::apply_inplace<Fill>(self(), value);
 }
 
-Tensor& Tensor::fill_(const Tensor& value) { return autograd::apply_inplace<FillTensor>(*this, value); }
+Tensor& Tensor::fill_(const Tensor& value) const { return autograd::apply_inplace<FillTensor>(self(), value); }
 
-Tensor& Tensor::zero_() {
+Tensor& Tensor::zero_() const {
   if (!GradMode::is_enabled() || !requires_grad()) {
     autograd::check_inplace(*this);
-    kernels::fill_(*this, 0);
+    kernels::fill_(self(), 0);
     impl()->bump_version();
-    return *this;
+    return self();
   }
-  return autograd::apply_inplace<Zero>(*this);
+  return autograd::apply_inplace<Zero>(self());
 }
 
 }  // namespace nabla

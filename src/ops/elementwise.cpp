@@ -212,7 +212,7 @@ struct Neg {
 
 Tensor neg(const Tensor& t) { return autograd::apply<Neg>(t); }
 Tensor Tensor::neg() const { return nabla::neg(*this); }
-Tensor& Tensor::neg_() { return autograd::apply_inplace<Neg>(*this); }
+Tensor& Tensor::neg_() const { return autograd::apply_inplace<Neg>(self()); }
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return autograd::apply<Add>(a, b, alpha); }
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
@@ -243,32 +243,32 @@ Tensor Tensor::mul(const Scalar& o) const { return nabla::mul(*this, o); }
 Tensor Tensor::div(const Tensor& o) const { return nabla::div(*this, o); }
 Tensor Tensor::div(const Scalar& o) const { return nabla::div(*this, o); }
 
-Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
+Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) const {
   ops::check_inplace_shape(*this, {&o});
-  return autograd::apply_inplace<Add>(*this, o, alpha);
+  return autograd::apply_inplace<Add>(self(), o, alpha);
 }
-Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
-  return autograd::apply_inplace<Add>(*this, wrap_scalar(o, core::result_type_scalar(*this, o)), alpha);
+Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) const {
+  return autograd::apply_inplace<Add>(self(), wrap_scalar(o, core::result_type_scalar(*this, o)), alpha);
 }
-Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) const {
   check_sub(scalar_type() == kBool, o.scalar_type() == kBool);
   ops::check_inplace_shape(*this, {&o});
-  return autograd::apply_inplace<Sub>(*this, o, alpha);
+  return autograd::apply_inplace<Sub>(self(), o, alpha);
 }
-Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) const {
   check_sub(*this, o);
-  return autograd::apply_inplace<Sub>(*this, wrap_scalar(o, core::result_type_scalar(*this, o)), alpha);
+  return autograd::apply_inplace<Sub>(self(), wrap_scalar(o, core::result_type_scalar(*this, o)), alpha);
 }
-Tensor& Tensor::mul_(const Tensor& o) {
+Tensor& Tensor::mul_(const Tensor& o) const {
   ops::check_inplace_shape(*this, {&o});
-  return autograd::apply_inplace<Mul>(*this, o);
+  return autograd::apply_inplace<Mul>(self(), o);
 }
-Tensor& Tensor::mul_(const Scalar& o) { return autograd::apply_inplace<Mul>(*this, wrap_scalar(o, core::result_type_scalar(*this, o))); }
-Tensor& Tensor::div_(const Tensor& o) {
+Tensor& Tensor::mul_(const Scalar& o) const { return autograd::apply_inplace<Mul>(self(), wrap_scalar(o, core::result_type_scalar(*this, o))); }
+Tensor& Tensor::div_(const Tensor& o) const {
   ops::check_inplace_shape(*this, {&o});
-  return autograd::apply_inplace<Div>(*this, o);
+  return autograd::apply_inplace<Div>(self(), o);
 }
-Tensor& Tensor::div_(const Scalar& o) { return autograd::apply_inplace<Div>(*this, wrap_scalar(o, div_type(*this, o))); }
+Tensor& Tensor::div_(const Scalar& o) const { return autograd::apply_inplace<Div>(self(), wrap_scalar(o, div_type(*this, o))); }
 
 Tensor& add_out(Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   ops::check_out_args("add", {&a, &b});

@@ -326,17 +326,17 @@ Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Tensor& src) cons
 Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Scalar& value) const {
   return autograd::apply<ScatterValue>(*this, dim, index, value);
 }
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) {
-  return autograd::apply_inplace<Scatter>(*this, dim, index, src);
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) const {
+  return autograd::apply_inplace<Scatter>(self(), dim, index, src);
 }
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) {
-  return autograd::apply_inplace<ScatterValue>(*this, dim, index, value);
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) const {
+  return autograd::apply_inplace<ScatterValue>(self(), dim, index, value);
 }
 Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const {
   return autograd::apply<ScatterAdd>(*this, dim, index, src);
 }
-Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
-  return autograd::apply_inplace<ScatterAdd>(*this, dim, index, src);
+Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const {
+  return autograd::apply_inplace<ScatterAdd>(self(), dim, index, src);
 }
 Tensor scatter(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) { return t.scatter(dim, index, src); }
 Tensor scatter(const Tensor& t, int64_t dim, const Tensor& index, const Scalar& value) {
@@ -348,8 +348,8 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
 
 Tensor Tensor::tril(int64_t diagonal) const { return autograd::apply<Tril>(*this, diagonal); }
 Tensor Tensor::triu(int64_t diagonal) const { return autograd::apply<Triu>(*this, diagonal); }
-Tensor& Tensor::tril_(int64_t diagonal) { return autograd::apply_inplace<Tril>(*this, diagonal); }
-Tensor& Tensor::triu_(int64_t diagonal) { return autograd::apply_inplace<Triu>(*this, diagonal); }
+Tensor& Tensor::tril_(int64_t diagonal) const { return autograd::apply_inplace<Tril>(self(), diagonal); }
+Tensor& Tensor::triu_(int64_t diagonal) const { return autograd::apply_inplace<Triu>(self(), diagonal); }
 Tensor tril(const Tensor& t, int64_t diagonal) { return t.tril(diagonal); }
 Tensor triu(const Tensor& t, int64_t diagonal) { return t.triu(diagonal); }
 

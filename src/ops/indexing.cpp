@@ -401,7 +401,7 @@ Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
 Tensor Tensor::operator[](int64_t index) const { return select(0, index); }
 Tensor Tensor::operator[](const Tensor& index) const { return this->index({TensorIndex(index)}); }
 
-Tensor& Tensor::index_put_(ArrayRef<TensorIndex> indices, const Tensor& value) {
+Tensor& Tensor::index_put_(ArrayRef<TensorIndex> indices, const Tensor& value) const {
   bool only_ellipsis = true;
   for (const auto& ix : indices) only_ellipsis = only_ellipsis && ix.kind() == TensorIndex::Kind::Ellipsis;
   if (only_ellipsis) return copy_(value);
@@ -412,23 +412,23 @@ Tensor& Tensor::index_put_(ArrayRef<TensorIndex> indices, const Tensor& value) {
       put_into(*this, indices, value);
     }
     impl()->bump_version();
-    return *this;
+    return self();
   }
   const bool basic = has_basic_index(indices);
   NABLA_CHECK(!basic || !is_leaf() || !requires_grad(),
               "a view of a leaf Variable that requires grad is being used in an in-place operation.");
-  if (basic) return autograd::apply_inplace<CopySlices>(*this, value, indices);
-  return autograd::apply_inplace<IndexPutList>(*this, value, indices);
+  if (basic) return autograd::apply_inplace<CopySlices>(self(), value, indices);
+  return autograd::apply_inplace<IndexPutList>(self(), value, indices);
 }
-Tensor& Tensor::index_put_(ArrayRef<TensorIndex> indices, const Scalar& value) {
+Tensor& Tensor::index_put_(ArrayRef<TensorIndex> indices, const Scalar& value) const {
   Tensor v = core::empty({}, scalar_type());
   kernels::fill_(v, value);
   return index_put_(indices, v);
 }
-Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Tensor& value) {
+Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Tensor& value) const {
   return index_put_(ArrayRef<TensorIndex>(indices.begin(), indices.size()), value);
 }
-Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Scalar& value) {
+Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Scalar& value) const {
   return index_put_(ArrayRef<TensorIndex>(indices.begin(), indices.size()), value);
 }
 

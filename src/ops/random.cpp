@@ -473,29 +473,29 @@ void check_randperm_fits(int64_t n, ScalarType dt) {
 
 // ---- Tensor methods -------------------------------------------------------------------------
 
-Tensor& Tensor::uniform_(double from, double to, std::optional<Generator> generator) {
-  return autograd::apply_inplace<Uniform>(*this, from, to, generator);
+Tensor& Tensor::uniform_(double from, double to, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<Uniform>(self(), from, to, generator);
 }
-Tensor& Tensor::normal_(double mean, double std, std::optional<Generator> generator) {
-  return autograd::apply_inplace<Normal>(*this, mean, std, generator);
+Tensor& Tensor::normal_(double mean, double std, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<Normal>(self(), mean, std, generator);
 }
-Tensor& Tensor::exponential_(double lambd, std::optional<Generator> generator) {
-  return autograd::apply_inplace<Exponential>(*this, lambd, generator);
+Tensor& Tensor::exponential_(double lambd, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<Exponential>(self(), lambd, generator);
 }
-Tensor& Tensor::bernoulli_(double p, std::optional<Generator> generator) {
-  return autograd::apply_inplace<BernoulliScalar>(*this, p, generator);
+Tensor& Tensor::bernoulli_(double p, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<BernoulliScalar>(self(), p, generator);
 }
-Tensor& Tensor::bernoulli_(const Tensor& p, std::optional<Generator> generator) {
-  return autograd::apply_inplace<BernoulliTensor>(*this, p, generator);
+Tensor& Tensor::bernoulli_(const Tensor& p, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<BernoulliTensor>(self(), p, generator);
 }
-Tensor& Tensor::random_(int64_t from, std::optional<int64_t> to, std::optional<Generator> generator) {
-  return autograd::apply_inplace<RandomFromTo>(*this, from, to, generator);
+Tensor& Tensor::random_(int64_t from, std::optional<int64_t> to, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<RandomFromTo>(self(), from, to, generator);
 }
-Tensor& Tensor::random_(int64_t to, std::optional<Generator> generator) {
-  return autograd::apply_inplace<RandomTo>(*this, to, generator);
+Tensor& Tensor::random_(int64_t to, std::optional<Generator> generator) const {
+  return autograd::apply_inplace<RandomTo>(self(), to, generator);
 }
-Tensor& Tensor::random_(std::optional<Generator> generator) {
-  return autograd::apply_inplace<RandomAll>(*this, generator);
+Tensor& Tensor::random_(std::optional<Generator> generator) const {
+  return autograd::apply_inplace<RandomAll>(self(), generator);
 }
 Tensor Tensor::bernoulli(std::optional<Generator> generator) const {
   return autograd::apply<Bernoulli>(*this, generator);

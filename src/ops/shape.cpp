@@ -297,11 +297,11 @@ Tensor Tensor::squeeze() const { return autograd::apply<Squeeze>(*this, std::opt
 Tensor Tensor::squeeze(int64_t dim) const { return autograd::apply<SqueezeDim>(*this, std::optional<int64_t>(dim)); }
 Tensor squeeze(const Tensor& t) { return t.squeeze(); }
 Tensor squeeze(const Tensor& t, int64_t dim) { return t.squeeze(dim); }
-Tensor& Tensor::squeeze_() { return restride_inplace<SqueezeInplace>(*this, std::optional<int64_t>()); }
-Tensor& Tensor::squeeze_(int64_t dim) {
-  return restride_inplace<SqueezeDimInplace>(*this, std::optional<int64_t>(dim));
+Tensor& Tensor::squeeze_() const { return restride_inplace<SqueezeInplace>(self(), std::optional<int64_t>()); }
+Tensor& Tensor::squeeze_(int64_t dim) const {
+  return restride_inplace<SqueezeDimInplace>(self(), std::optional<int64_t>(dim));
 }
-Tensor& Tensor::unsqueeze_(int64_t dim) { return restride_inplace<UnsqueezeInplace>(*this, dim); }
+Tensor& Tensor::unsqueeze_(int64_t dim) const { return restride_inplace<UnsqueezeInplace>(self(), dim); }
 
 Tensor Tensor::view(IntArrayRef size) const { return autograd::apply<View>(*this, size); }
 

@@ -267,7 +267,7 @@ Tensor& pow_inplace(Tensor& self, const Tensor& e) {
 #define NABLA_UNARY_API(op, Op)                                           \
   Tensor op(const Tensor& t) { return autograd::apply<Op>(t); }           \
   Tensor Tensor::op() const { return autograd::apply<Op>(*this); }        \
-  Tensor& Tensor::op##_() { return autograd::apply_inplace<Op>(*this); }
+  Tensor& Tensor::op##_() const { return autograd::apply_inplace<Op>(self()); }
 NABLA_UNARY_API(abs, Abs)
 NABLA_UNARY_API(sqrt, Sqrt)
 NABLA_UNARY_API(rsqrt, Rsqrt)
@@ -318,13 +318,13 @@ Tensor pow(const Tensor& a, const Scalar& exponent) { return autograd::apply<Pow
 Tensor pow(const Scalar& base, const Tensor& exponent) { return autograd::apply<PowScalarBase>(base, exponent); }
 Tensor Tensor::pow(const Tensor& exponent) const { return nabla::pow(*this, exponent); }
 Tensor Tensor::pow(const Scalar& exponent) const { return nabla::pow(*this, exponent); }
-Tensor& Tensor::pow_(const Tensor& exponent) { return pow_inplace<PowTensor>(*this, exponent); }
-Tensor& Tensor::pow_(const Scalar& exponent) {
+Tensor& Tensor::pow_(const Tensor& exponent) const { return pow_inplace<PowTensor>(self(), exponent); }
+Tensor& Tensor::pow_(const Scalar& exponent) const {
   const ScalarType dt = core::result_type_scalar(*this, exponent);
   NABLA_CHECK(isFloatingType(dt) || exponent.toLong() >= 0, "Integers to negative integer powers are not allowed.");
   NABLA_CHECK(dt == scalar_type(), "Found dtype ", scalarTypeName(scalar_type()),
               " but expected ", scalarTypeName(dt));
-  return autograd::apply_inplace<PowScalar>(*this, exponent);
+  return autograd::apply_inplace<PowScalar>(self(), exponent);
 }
 Tensor& pow_out(Tensor& out, const Tensor& a, const Tensor& exponent) {
   ops::check_out_args("pow", {&a, &exponent});

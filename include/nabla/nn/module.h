@@ -112,6 +112,10 @@ class Module : public std::enable_shared_from_this<Module> {
   /// Converts floating-point parameters and buffers (and their gradients) to dtype, in place:
   /// the parameter tensors keep their identity.
   virtual void to(ScalarType dtype, bool non_blocking = false);
+  /// Moves parameters and buffers to device (libtorch's model->to(device)): on the CPU they
+  /// stay as they are; another device is an Error, as nabla has kernels for the CPU only.
+  virtual void to(Device device, bool non_blocking = false);
+  virtual void to(Device device, ScalarType dtype, bool non_blocking = false);
 
   /// Resets the gradients of all parameters: to undefined (set_to_none, PyTorch 2's default)
   /// or to zeros.

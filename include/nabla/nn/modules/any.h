@@ -56,12 +56,42 @@ class AnyModule;
 
 namespace detail {
 
+// Note [Default arguments of forward]
+// A type-erased call cannot see C++ default arguments, so a module whose forward() has them
+// lists them with NABLA_FORWARD_HAS_DEFAULT_ARGS (libtorch's FORWARD_HAS_DEFAULT_ARGS):
+// Sequential and AnyModule then fill in the missing trailing arguments, and
+// `nn::Sequential(nn::ConvTranspose2d(...), nn::Tanh())` calls forward(x) as C++ would.
+struct ForwardDefaults {
+  template <typename M>
+  static constexpr bool has = requires { M::_forward_default_args(); };
+  template <typename M>
+  static std::vector<std::pair<unsigned, AnyValue>> of() {
+    return M::_forward_default_args();
+  }
+};
+
 // Calls m.forward with the values in args, converted to forward's parameter types.
 template <typename M, typename F, typename R, typename... A, size_t... I>
 AnyValue call_forward(M& m, F f, std::vector<AnyValue>& args, std::index_sequence<I...>) {
   static_assert(!std::is_void_v<R>, "AnyModule needs a forward() that returns a value");
-  NABLA_CHECK(args.size() == sizeof...(A), demangle(typeid(M)), "'s forward() method expects ", sizeof...(A),
-              " argument(s), but received ", args.size(), ".");
+  constexpr size_t n = sizeof...(A);
+  if constexpr (ForwardDefaults::has<M>) {
+    auto defaults = ForwardDefaults::of<M>();
+    const size_t required = defaults.front().first;
+    NABLA_CHECK(args.size() >= required && args.size() <= n, demangle(typeid(M)),
+                "'s forward() method expects at least ", required, " argument(s) and at most ", n,
+                " argument(s), but received ", args.size(), ".");
+    for (auto& [index, value] : defaults)
+      if (index >= args.size()) args.push_back(std::move(value));
+  } else {
+    NABLA_CHECK(args.size() == n, demangle(typeid(M)), "'s forward() method expects ", n,
+                " argument(s), but received ", args.size(), ".",
+                args.size() < n ? ::nabla::detail::str(" If ", demangle(typeid(M)),
+                                                       "'s forward() method has default arguments, please make "
+                                                       "sure the forward() method is declared with a corresponding "
+                                                       "`FORWARD_HAS_DEFAULT_ARGS` macro.")
+                                : std::string());
+  }
   auto arg = [](AnyValue& v, auto tag) -> decltype(auto) {
     using P = typename decltype(tag)::type;
     using D = std::decay_t<P>;
@@ -100,6 +130,16 @@ AnyValue forward_thunk(Module& module, std::vector<AnyValue>&& args) {
 }
 
 }  // namespace detail
+
+/// Declares the default arguments of a module's forward() (Note [Default arguments of
+/// forward]) as {index, AnyValue(value)} pairs, in order:
+///   Tensor forward(const Tensor& x, Tensor hx = {});
+///   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, nabla::nn::AnyValue(nabla::Tensor())})
+#define NABLA_FORWARD_HAS_DEFAULT_ARGS(...)                                                    \
+  friend struct ::nabla::nn::detail::ForwardDefaults;                                          \
+  static std::vector<std::pair<unsigned, ::nabla::nn::AnyValue>> _forward_default_args() { \
+    return {__VA_ARGS__};                                                                      \
+  }
 
 /// Any module with a forward(), its type erased; copies share the module (clone() copies it).
 class AnyModule {

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "nabla/nn/module.h"
+#include "nabla/nn/modules/any.h"
 #include "nabla/nn/modules/linear.h"
 #include "nabla/nn/options/attention.h"
 
@@ -40,6 +41,8 @@ class MultiheadAttentionImpl : public Cloneable<MultiheadAttentionImpl> {
   std::tuple<Tensor, Tensor> forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                      const Tensor& key_padding_mask = {}, bool need_weights = true,
                                      const Tensor& attn_mask = {}, bool average_attn_weights = true);
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({3, AnyValue(Tensor())}, {4, AnyValue(true)}, {5, AnyValue(Tensor())},
+                                 {6, AnyValue(true)})
 
   /// Creates the parameters and out_proj, then _reset_parameters().
   void reset() override;

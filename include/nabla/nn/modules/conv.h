@@ -10,6 +10,7 @@
 #include <string>
 
 #include "nabla/nn/module.h"
+#include "nabla/nn/modules/any.h"
 #include "nabla/nn/options/conv.h"
 
 namespace nabla::nn {
@@ -67,6 +68,7 @@ class ConvTranspose2dImpl : public Cloneable<ConvTranspose2dImpl> {
   /// output_size (the last 2 or all dims of the wanted output) picks output_padding, as
   /// PyTorch's forward(input, output_size).
   Tensor forward(const Tensor& input, const std::optional<IntArrayRef>& output_size = std::nullopt);
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(std::optional<IntArrayRef>())})
 
   ConvTranspose2dOptions options;
   Tensor weight;

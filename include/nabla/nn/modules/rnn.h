@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nabla/nn/module.h"
+#include "nabla/nn/modules/any.h"
 #include "nabla/nn/options/rnn.h"
 
 namespace nabla::nn {
@@ -61,6 +62,7 @@ class RNNImpl : public detail::RNNImplBase<RNNImpl> {
   /// (seq, input_size); hx (num_layers * num_directions, batch, hidden_size), zeros when
   /// undefined. Returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
 
   RNNOptions options;
 };
@@ -74,6 +76,7 @@ class LSTMImpl : public detail::RNNImplBase<LSTMImpl> {
   /// As RNN's forward with the state (h_0, c_0); returns (output, (h_n, c_n)).
   std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(const Tensor& input,
                                                          std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(std::optional<std::tuple<Tensor, Tensor>>())})
 
   LSTMOptions options;
 };
@@ -86,6 +89,7 @@ class GRUImpl : public detail::RNNImplBase<GRUImpl> {
   explicit GRUImpl(const GRUOptions& options_);
   /// As RNN's forward; returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
 
   GRUOptions options;
 };
@@ -127,6 +131,7 @@ class RNNCellImpl : public detail::RNNCellImplBase<RNNCellImpl> {
   /// input (batch, input_size) or (input_size); hx likewise with hidden_size (zeros when
   /// undefined). Returns h'.
   Tensor forward(const Tensor& input, Tensor hx = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
 
   RNNCellOptions options;
 
@@ -142,6 +147,7 @@ class LSTMCellImpl : public detail::RNNCellImplBase<LSTMCellImpl> {
   explicit LSTMCellImpl(const LSTMCellOptions& options_);
   /// Returns (h', c'); the state (h, c) is zeros when not given.
   std::tuple<Tensor, Tensor> forward(const Tensor& input, std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(std::optional<std::tuple<Tensor, Tensor>>())})
 
   LSTMCellOptions options;
 };
@@ -154,6 +160,7 @@ class GRUCellImpl : public detail::RNNCellImplBase<GRUCellImpl> {
   explicit GRUCellImpl(const GRUCellOptions& options_);
   /// Returns h'.
   Tensor forward(const Tensor& input, Tensor hx = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
 
   GRUCellOptions options;
 };

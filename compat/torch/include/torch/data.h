@@ -1,0 +1,3 @@
+#pragma once
+/// libtorch's <torch/data.h>: nabla's data under torch:: (see torch/types.h).
+#include <torch/types.h>
