@@ -13,6 +13,7 @@
 
 #include "nabla/nn/module.h"
 #include "nabla/nn/options/rnn.h"
+#include "nabla/nn/utils/rnn.h"
 
 namespace nabla::nn {
 
@@ -38,13 +39,22 @@ class RNNImplBase : public Cloneable<Derived> {
   RNNOptionsBase options_base;
 
  protected:
-  /// PyTorch's checks of the input (3-D, last dim input_size) and of a hidden state's shape.
-  void check_input(const Tensor& input) const;
-  std::tuple<int64_t, int64_t, int64_t> get_expected_hidden_size(const Tensor& input) const;
+  /// PyTorch's checks of the input (3-D, or the 2-D rows of a PackedSequence; last dim
+  /// input_size) and of a hidden state's shape.
+  void check_input(const Tensor& input, bool packed = false) const;
+  /// (num_layers * num_directions, mini_batch, h size): h's size is proj_size when set.
+  std::tuple<int64_t, int64_t, int64_t> get_expected_hidden_size(int64_t mini_batch) const;
   void check_hidden_size(const Tensor& hx, const std::tuple<int64_t, int64_t, int64_t>& expected,
                          const std::string& label) const;
-  /// A zero initial state for the (batched) input, of its dtype.
-  Tensor zero_state(const Tensor& input) const;
+  /// The batch size of a padded (batched) input.
+  int64_t mini_batch(const Tensor& input) const;
+  /// A zero initial state (num_layers * num_directions, batch, size) of the given dtype.
+  Tensor zero_state(int64_t batch, int64_t size, ScalarType dtype) const;
+  /// h's last dim: proj_size when set, hidden_size otherwise.
+  int64_t real_hidden_size() const;
+  /// The state's batch dim reordered by permutation (undefined: unchanged), as Python's
+  /// permute_hidden.
+  static Tensor permute_hidden(const Tensor& hx, const Tensor& permutation);
 
   std::vector<std::string> flat_weights_names_;
   std::vector<Tensor> flat_weights_;
@@ -61,6 +71,11 @@ class RNNImpl : public detail::RNNImplBase<RNNImpl> {
   /// (seq, input_size); hx (num_layers * num_directions, batch, hidden_size), zeros when
   /// undefined. Returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
+  /// The same over a PackedSequence (each sequence's h_n is its state after its own last step);
+  /// hx and h_n are in the caller's batch order.
+  ///   auto [out, h_n] = rnn->forward_with_packed_input(nn::utils::rnn::pack_sequence({a, b}, false));
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 
   RNNOptions options;
 };
@@ -74,8 +89,17 @@ class LSTMImpl : public detail::RNNImplBase<LSTMImpl> {
   /// As RNN's forward with the state (h_0, c_0); returns (output, (h_n, c_n)).
   std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(const Tensor& input,
                                                          std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
+  /// The same over a PackedSequence: each sequence's (h_n, c_n) is its state after its own last
+  /// step; states are in the caller's batch order.
+  ///   auto [out, state] = lstm->forward_with_packed_input(packed);
+  std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
 
   LSTMOptions options;
+
+ private:
+  /// Python's check_forward_args for (h0, c0): h0 (..., proj_size or hidden_size), c0 (..., hidden_size).
+  void check_state(const Tensor& h0, const Tensor& c0, int64_t batch) const;
 };
 NABLA_MODULE(LSTM);
 
@@ -86,6 +110,9 @@ class GRUImpl : public detail::RNNImplBase<GRUImpl> {
   explicit GRUImpl(const GRUOptions& options_);
   /// As RNN's forward; returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
+  /// As RNN's forward_with_packed_input.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 
   GRUOptions options;
 };
