@@ -143,6 +143,22 @@ void RNNImplBase<Derived>::check_hidden_size(const Tensor& hx, const std::tuple<
 }
 
 template <typename Derived>
+std::tuple<utils::rnn::PackedSequence, Tensor> RNNImplBase<Derived>::forward_packed_single_state(
+    const utils::rnn::PackedSequence& packed_input, const Tensor& hx, PackedFn fn) {
+  const Tensor& x = packed_input.data();
+  const int64_t batch = packed_input.batch_sizes()[0].item<int64_t>();
+  Tensor h0 = hx.defined() ? permute_hidden(hx, packed_input.sorted_indices())
+                           : zero_state(batch, real_hidden_size(), x.scalar_type());
+  check_input(x, true);
+  check_hidden_size(h0, get_expected_hidden_size(batch), "Expected hidden");
+  auto [out, h_n] = fn(x, packed_input.batch_sizes(), h0, flat_weights_, options_base.bias(), options_base.num_layers(),
+                       options_base.dropout(), this->is_training(), options_base.bidirectional());
+  return {utils::rnn::PackedSequence(out, packed_input.batch_sizes(), packed_input.sorted_indices(),
+                                     packed_input.unsorted_indices()),
+          permute_hidden(h_n, packed_input.unsorted_indices())};
+}
+
+template <typename Derived>
 Tensor RNNImplBase<Derived>::zero_state(int64_t batch, int64_t size, ScalarType dtype) const {
   const int64_t dirs = options_base.bidirectional() ? 2 : 1;
   return zeros({options_base.num_layers() * dirs, batch, size}, TensorOptions().dtype(dtype));
@@ -215,8 +231,6 @@ detail::RNNOptionsBase base_options(detail::RNNMode mode, int64_t input_size, in
       .proj_size(proj_size);
 }
 
-int64_t packed_batch(const utils::rnn::PackedSequence& p) { return p.batch_sizes()[0].item<int64_t>(); }
-
 detail::RNNMode rnn_mode(Nonlinearity n) {
   NABLA_CHECK(n == kTanh || n == kReLU, "Unknown nonlinearity '", enum_name(n), "'");
   return n == kTanh ? detail::RNNMode::RNN_TANH : detail::RNNMode::RNN_RELU;
@@ -261,20 +275,8 @@ std::tuple<Tensor, Tensor> RNNImpl::forward(const Tensor& input, Tensor hx) {
 
 std::tuple<utils::rnn::PackedSequence, Tensor> RNNImpl::forward_with_packed_input(
     const utils::rnn::PackedSequence& packed_input, Tensor hx) {
-  const Tensor& x = packed_input.data();
-  const int64_t batch = packed_batch(packed_input);
-  Tensor h0 = hx.defined() ? permute_hidden(hx, packed_input.sorted_indices())
-                           : zero_state(batch, real_hidden_size(), x.scalar_type());
-  check_input(x, true);
-  check_hidden_size(h0, get_expected_hidden_size(batch), "Expected hidden");
-  using PackedFn = std::tuple<Tensor, Tensor> (*)(const Tensor&, const Tensor&, const Tensor&, TensorList, bool,
-                                                  int64_t, double, bool, bool);
-  PackedFn fn = options.nonlinearity() == kTanh ? PackedFn(&nabla::rnn_tanh) : PackedFn(&nabla::rnn_relu);
-  auto [out, h_n] = fn(x, packed_input.batch_sizes(), h0, flat_weights_, options.bias(), options.num_layers(),
-                       options.dropout(), is_training(), options.bidirectional());
-  return {utils::rnn::PackedSequence(out, packed_input.batch_sizes(), packed_input.sorted_indices(),
-                                     packed_input.unsorted_indices()),
-          permute_hidden(h_n, packed_input.unsorted_indices())};
+  return forward_packed_single_state(
+      packed_input, hx, options.nonlinearity() == kTanh ? PackedFn(&nabla::rnn_tanh) : PackedFn(&nabla::rnn_relu));
 }
 
 LSTMImpl::LSTMImpl(const LSTMOptions& options_)
@@ -321,7 +323,7 @@ void LSTMImpl::check_state(const Tensor& h0, const Tensor& c0, int64_t batch) co
 std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> LSTMImpl::forward_with_packed_input(
     const utils::rnn::PackedSequence& packed_input, std::optional<std::tuple<Tensor, Tensor>> hx_opt) {
   const Tensor& x = packed_input.data();
-  const int64_t batch = packed_batch(packed_input);
+  const int64_t batch = packed_input.batch_sizes()[0].item<int64_t>();
   Tensor h0, c0;
   if (hx_opt) {
     h0 = permute_hidden(std::get<0>(*hx_opt), packed_input.sorted_indices());
@@ -361,17 +363,7 @@ std::tuple<Tensor, Tensor> GRUImpl::forward(const Tensor& input, Tensor hx) {
 
 std::tuple<utils::rnn::PackedSequence, Tensor> GRUImpl::forward_with_packed_input(
     const utils::rnn::PackedSequence& packed_input, Tensor hx) {
-  const Tensor& x = packed_input.data();
-  const int64_t batch = packed_batch(packed_input);
-  Tensor h0 = hx.defined() ? permute_hidden(hx, packed_input.sorted_indices())
-                           : zero_state(batch, real_hidden_size(), x.scalar_type());
-  check_input(x, true);
-  check_hidden_size(h0, get_expected_hidden_size(batch), "Expected hidden");
-  auto [out, h_n] = nabla::gru(x, packed_input.batch_sizes(), h0, flat_weights_, options.bias(), options.num_layers(),
-                               options.dropout(), is_training(), options.bidirectional());
-  return {utils::rnn::PackedSequence(out, packed_input.batch_sizes(), packed_input.sorted_indices(),
-                                     packed_input.unsorted_indices()),
-          permute_hidden(h_n, packed_input.unsorted_indices())};
+  return forward_packed_single_state(packed_input, hx, PackedFn(&nabla::gru));
 }
 
 // ---- cells -----------------------------------------------------------------------------------

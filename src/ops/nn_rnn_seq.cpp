@@ -98,13 +98,14 @@ Tensor first_rows(const Tensor& t, int64_t rows) {
 // backward the batch grows: it starts from the initial state's first rows and takes the
 // initial state of each sequence when the sequence's last step comes.
 
-// One direction of one layer over x (N, I), the rows of every step: the outputs of each step
+// One direction of one layer over x (N, I), the rows of every step, or (T, B, I): the outputs of each step
 // (Note [Recurrence cost per step]); h and c (LSTM only) hold the initial state and receive
 // the final one (Note [Packed recurrence]).
 std::vector<Tensor> run_direction(CellKind kind, const Tensor& x, const Steps& steps, const LayerWeights& w,
                                   bool reverse, Tensor& h, Tensor& c) {
   const auto T = static_cast<int64_t>(steps.batch_sizes.size());
-  Tensor proj = project(x, w.w_ih, input_bias(kind, w.b_ih, w.b_hh));
+  const Tensor rows = x.dim() == 3 ? x.reshape({x.size(0) * x.size(1), x.size(2)}) : x;
+  Tensor proj = project(rows, w.w_ih, input_bias(kind, w.b_ih, w.b_hh));
   std::vector<Tensor> chunks = steps.uniform ? proj.view({T, steps.batch_sizes.front(), proj.size(1)}).unbind(0)
                                              : proj.split(steps.batch_sizes, 0);
   const Tensor w_hh_t = w.w_hh.t();
@@ -147,8 +148,10 @@ std::vector<Tensor> run_direction(CellKind kind, const Tensor& x, const Steps& s
   return out;
 }
 
-// The shared body of lstm/gru/rnn_* over the rows x (N, I) of the given steps: returns the
-// output rows (N, num_directions * H_out) and fills h_n (and c_n for LSTM). An LSTM has
+// The shared body of lstm/gru/rnn_* over the rows x (N, I) of the given steps, or over x
+// (T, B, I) when the steps are uniform (a padded batch): returns the output in the same layout
+// (N or (T, B), then num_directions * H_out; made by stack and cat as PyTorch's, so that
+// grad_fn names agree) and fills h_n (and c_n for LSTM). An LSTM has
 // projections (proj_size) when its h and c states differ in size, as ATen decides.
 Tensor run_layers(CellKind kind, const Tensor& input, const Steps& steps, const Tensor& hx, const Tensor& cx,
                   TensorList params, bool has_biases, int64_t num_layers, double dropout_p, bool train,
@@ -170,11 +173,12 @@ Tensor run_layers(CellKind kind, const Tensor& input, const Steps& steps, const 
       LayerWeights w{p[0], p[1], has_biases ? p[2] : Tensor(), has_biases ? p[3] : Tensor(),
                      has_proj ? p[per - 1] : Tensor()};
       Tensor h = h0[idx], c = kind == CellKind::Lstm ? c0[idx] : Tensor();
-      dir_out.push_back(cat(run_direction(kind, x, steps, w, d == 1, h, c), 0));
+      std::vector<Tensor> out = run_direction(kind, x, steps, w, d == 1, h, c);
+      dir_out.push_back(steps.uniform ? stack(out, 0) : cat(out, 0));
       hs.push_back(h);
       if (kind == CellKind::Lstm) cs.push_back(c);
     }
-    x = dirs == 1 ? dir_out[0] : cat(dir_out, 1);
+    x = dirs == 1 ? dir_out[0] : cat(dir_out, steps.uniform ? 2 : 1);
     if (dropout_p > 0 && train && layer + 1 < num_layers) x = nabla::dropout(x, dropout_p, train);
   }
   h_n = stack(hs, 0);
@@ -191,9 +195,8 @@ Tensor run_padded(CellKind kind, const Tensor& input, const Tensor& hx, const Te
   NABLA_CHECK(x.size(0) > 0, "Expected sequence length to be larger than 0 in RNN");
   const int64_t T = x.size(0), B = x.size(1);
   Steps steps{std::vector<int64_t>(static_cast<size_t>(T), B), true};
-  Tensor out = run_layers(kind, x.reshape({T * B, x.size(2)}), steps, hx, cx, params, has_biases, num_layers, dropout_p,
-                          train, bidirectional, h_n, c_n);
-  out = out.view({T, B, out.size(1)});
+  Tensor out =
+      run_layers(kind, x, steps, hx, cx, params, has_biases, num_layers, dropout_p, train, bidirectional, h_n, c_n);
   return batch_first ? out.transpose(0, 1) : out;
 }
 

@@ -13,28 +13,24 @@
 #include <type_traits>
 #include <vector>
 
+#include "nn/seq/seq_testing.h"
 #include "support/testing.h"
 
 using namespace nabla;
 using namespace nabla::nn::utils::rnn;
+using nabla::testing::backward_and_collect;
 using nabla::testing::error_message;
+using nabla::testing::indexed;
+using nabla::testing::py_bool;
 using nabla::testing::same;
 using nabla::testing::sample;
 
 namespace {
 
-const char* py_bool(bool b) { return b ? "True" : "False"; }
-
 std::string py_list(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
   return s + "]";
-}
-
-std::string name_of(const char* prefix, size_t i) {
-  std::string s = prefix;
-  s += std::to_string(i);
-  return s;
 }
 
 ::testing::AssertionResult close(const Tensor& a, const Tensor& e) {
@@ -222,23 +218,9 @@ void check(const Config& c) {
   oracle::Inputs in = {{"x", x}};
   if (h0.defined()) in.push_back({"h0", h0});
   if (c0.defined()) in.push_back({"c0", c0});
-  Tensor loss = zeros({}, c.dtype);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    Tensor g = sample(outs[i].sizes(), c.dtype, 50 + static_cast<int>(i));
-    in.push_back({name_of("g", i), g});
-    loss = loss + (outs[i] * g).sum();
-  }
-  loss.backward();
-  std::vector<Tensor> mine = outs;
-  mine.push_back(out_packed.data());
-  mine.push_back(x.grad());
-  if (h0.defined()) mine.push_back(h0.grad());
-  if (c0.defined()) mine.push_back(c0.grad());
   auto params = m->parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    mine.push_back(params[i].grad());
-    in.push_back({name_of("w", i), params[i].detach()});
-  }
+  std::vector<Tensor> mine = backward_and_collect(outs, {x, h0, c0}, params, 50, in);
+  mine.insert(mine.begin() + static_cast<std::ptrdiff_t>(outs.size()), out_packed.data());
   std::ostringstream py;
   py << py_module<M>(c, params.size()) << "p = torch.nn.utils.rnn.pack_padded_sequence(x, " << py_list(c.lengths)
      << ", batch_first=" << py_bool(c.batch_first) << ", enforce_sorted=" << py_bool(c.enforce_sorted) << ")\n"
@@ -324,7 +306,7 @@ void check_padded_projection(int64_t layers, bool bidirectional, bool batch_firs
   ((out * g).sum() + std::get<0>(st).sum() * 2 + std::get<1>(st).sum()).backward();
   auto params = m->parameters();
   oracle::Inputs in = {{"x", x}, {"g", g}};
-  for (size_t i = 0; i < params.size(); ++i) in.push_back({name_of("w", i), params[i].detach()});
+  for (size_t i = 0; i < params.size(); ++i) in.push_back({indexed("w", i), params[i].detach()});
   Config c{.hidden = 5, .layers = layers, .proj = 2, .batch_first = batch_first, .bidirectional = bidirectional};
   auto ref = oracle::run(py_module<nn::LSTM>(c, params.size()) +
                              "o, (h, cc) = m(x)\n((o * g).sum() + h.sum() * 2 + cc.sum()).backward()\n"
@@ -347,19 +329,8 @@ TEST(LstmProjection, PaddedMatchesTorch) {
 TEST(LstmProjection, InitNamesReprAndErrorsAsTorch) {
   manual_seed(3);
   nn::LSTM m(nn::LSTMOptions(3, 4).proj_size(2).num_layers(2).bidirectional(true).bias(false));
-  auto ref = oracle::run(
-      "torch.manual_seed(3)\nm = torch.nn.LSTM(3, 4, proj_size=2, num_layers=2, bidirectional=True, bias=False)\n"
-      "out = (repr(m), ' '.join(n for n, _ in m.named_parameters())) + tuple(m.parameters())");
-  ASSERT_TRUE(ref.ok) << ref.error;
-  std::ostringstream repr;
-  repr << m;
-  EXPECT_EQ(repr.str(), ref.strings.at(0));
-  std::string names;
-  for (const auto& p : m->named_parameters()) names += (names.empty() ? "" : " ") + p.key();
-  EXPECT_EQ(names, ref.strings.at(1));
-  auto params = m->parameters();
-  ASSERT_EQ(params.size() + 2, ref.outputs.size());
-  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(same(params[i], ref.tensor(i + 2), 0, 0)) << i;
+  nabla::testing::expect_module_like_torch(
+      *m, "torch.nn.LSTM(3, 4, proj_size=2, num_layers=2, bidirectional=True, bias=False)", 3);
 
   auto expect = [](const std::string& mine, const std::string& code) { EXPECT_EQ(mine, oracle::error_of(code)); };
   expect(error_message([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(4)); }), "torch.nn.LSTM(3, 4, proj_size=4)");

@@ -11,29 +11,24 @@
 #include <type_traits>
 #include <vector>
 
+#include "nn/seq/seq_testing.h"
 #include "support/testing.h"
 
 using namespace nabla;
+using nabla::testing::backward_and_collect;
 using nabla::testing::error_message;
+using nabla::testing::indexed;
+using nabla::testing::py_bool;
 using nabla::testing::same;
 using nabla::testing::sample;
 
 namespace {
-
-// "w3" for ("w", 3), built by appending (GCC's -Wrestrict misfires on "w" + to_string(i)).
-std::string indexed(const char* prefix, size_t i) {
-  std::string s = prefix;
-  s += std::to_string(i);
-  return s;
-}
 
 struct Config {
   int64_t input = 3, hidden = 4, layers = 1;
   bool bias = true, batch_first = false, bidirectional = false;
   double dropout = 0;
 };
-
-const char* py_bool(bool b) { return b ? "True" : "False"; }
 
 template <typename M>
 const char* py_class() {
@@ -126,22 +121,8 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> run_both(M& m, const std::st
   oracle::Inputs in = {{"x", x}};
   if (k.with_state) in.push_back({"h0", h0});
   if (c0.defined()) in.push_back({"c0", c0});
-  Tensor loss = zeros({}, k.dtype);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    Tensor g = sample(outs[i].sizes(), k.dtype, 50 + static_cast<int>(i));
-    in.push_back({indexed("g", i), g});
-    loss = loss + (outs[i] * g).sum();
-  }
-  loss.backward();
-  std::vector<Tensor> mine = outs;
-  mine.push_back(x.grad());
-  if (h0.defined()) mine.push_back(h0.grad());
-  if (c0.defined()) mine.push_back(c0.grad());
   auto params = m->parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    mine.push_back(params[i].grad());
-    in.push_back({indexed("w", i), params[i].detach()});
-  }
+  std::vector<Tensor> mine = backward_and_collect(outs, {x, h0, c0}, params, 50, in);
 
   std::ostringstream py;
   py << load_module(ctor, params.size(), k.dtype) << (k.train ? "m.train()\n" : "m.eval()\n");

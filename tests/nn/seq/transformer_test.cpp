@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "nn/seq/seq_testing.h"
 #include "support/testing.h"
 
 using namespace nabla;
 using nabla::testing::error_message;
+using nabla::testing::py_bool;
 using nabla::testing::same;
 using nabla::testing::sample;
 
@@ -25,8 +27,6 @@ struct Config {
   ScalarType dtype = kFloat;
   int seed = 0;
 };
-
-const char* py_bool(bool b) { return b ? "True" : "False"; }
 
 nn::TransformerEncoderLayerOptions layer_options(const Config& c) {
   auto o = nn::TransformerEncoderLayerOptions(8, 2)
@@ -92,7 +92,7 @@ void check(const Config& c) {
      << "m.train(" << py_bool(c.train) << ")\nws = [";
   for (size_t i = 0; i < params.size(); ++i) {
     py << (i ? ", " : "") << "w" << i;
-    in.push_back({"w" + std::to_string(i), params[i].detach()});
+    in.push_back({nabla::testing::indexed("w", i), params[i].detach()});
   }
   py << "]\nwith torch.no_grad():\n  for p, w in zip(m.parameters(), ws):\n    p.copy_(w)\n"
      << "torch.manual_seed(" << 100 + c.seed << ")\n"
@@ -139,18 +139,7 @@ TEST(TransformerEncoder, InitNamesAndReprAsTorch) {
   Config c{.batch_first = true, .layers = 2};
   manual_seed(11);
   auto m = make(c);
-  auto ref = oracle::run("torch.manual_seed(11)\nm = " + py_model(c) +
-                         "\nout = (repr(m), ' '.join(n for n, _ in m.named_parameters())) + tuple(m.parameters())");
-  ASSERT_TRUE(ref.ok) << ref.error;
-  std::ostringstream repr;
-  repr << *m;
-  EXPECT_EQ(repr.str(), ref.strings.at(0));
-  std::string names;
-  for (const auto& p : m->named_parameters()) names += (names.empty() ? "" : " ") + p.key();
-  EXPECT_EQ(names, ref.strings.at(1));
-  auto params = m->parameters();
-  ASSERT_EQ(params.size() + 2, ref.outputs.size());
-  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(same(params[i], ref.tensor(i + 2), 0, 0)) << i;
+  nabla::testing::expect_module_like_torch(*m, py_model(c), 11);
 }
 
 TEST(TransformerEncoder, SquareSubsequentMaskAsTorch) {

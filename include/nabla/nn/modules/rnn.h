@@ -55,6 +55,12 @@ class RNNImplBase : public Cloneable<Derived> {
   /// The state's batch dim reordered by permutation (undefined: unchanged), as Python's
   /// permute_hidden.
   static Tensor permute_hidden(const Tensor& hx, const Tensor& permutation);
+  /// A packed recurrence with one state (nabla::gru, nabla::rnn_tanh, ... over packed rows).
+  using PackedFn = std::tuple<Tensor, Tensor> (*)(const Tensor&, const Tensor&, const Tensor&, TensorList, bool,
+                                                  int64_t, double, bool, bool);
+  /// RNN's and GRU's forward_with_packed_input: Python's checks, the state in sorted order and back.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_packed_single_state(
+      const utils::rnn::PackedSequence& packed_input, const Tensor& hx, PackedFn fn);
 
   std::vector<std::string> flat_weights_names_;
   std::vector<Tensor> flat_weights_;
