@@ -21,7 +21,10 @@ using namespace nabla::nn::utils::rnn;
 using nabla::testing::backward_and_collect;
 using nabla::testing::error_message;
 using nabla::testing::indexed;
+using nabla::testing::load_module;
+using nabla::testing::make_rnn;
 using nabla::testing::py_bool;
+using nabla::testing::py_rnn_ctor;
 using nabla::testing::same;
 using nabla::testing::sample;
 
@@ -138,57 +141,13 @@ struct Config {
   int seed = 0;
 };
 
-template <typename M>
-const char* py_class() {
-  if constexpr (std::is_same_v<M, nn::LSTM>)
-    return "LSTM";
-  else if constexpr (std::is_same_v<M, nn::GRU>)
-    return "GRU";
-  else
-    return "RNN";
-}
-
-template <typename M>
-M make(const Config& c) {
-  if constexpr (std::is_same_v<M, nn::LSTM>) {
-    return M(nn::LSTMOptions(c.input, c.hidden)
-                 .num_layers(c.layers)
-                 .bias(c.bias)
-                 .batch_first(c.batch_first)
-                 .bidirectional(c.bidirectional)
-                 .dropout(c.dropout)
-                 .proj_size(c.proj));
-  } else {
-    using Options = std::remove_reference_t<decltype(std::declval<typename M::Impl&>().options)>;
-    return M(Options(c.input, c.hidden)
-                 .num_layers(c.layers)
-                 .bias(c.bias)
-                 .batch_first(c.batch_first)
-                 .bidirectional(c.bidirectional)
-                 .dropout(c.dropout));
-  }
-}
-
-template <typename M>
-std::string py_module(const Config& c, size_t n_params) {
-  std::ostringstream s;
-  s << "m = torch.nn." << py_class<M>() << "(" << c.input << ", " << c.hidden << ", num_layers=" << c.layers
-    << ", bias=" << py_bool(c.bias) << ", batch_first=" << py_bool(c.batch_first)
-    << ", bidirectional=" << py_bool(c.bidirectional) << ", dropout=" << c.dropout;
-  if (c.proj) s << ", proj_size=" << c.proj;
-  s << ").to(" << (c.dtype == kDouble ? "torch.float64" : "torch.float32") << ")\nws = [";
-  for (size_t i = 0; i < n_params; ++i) s << (i ? ", " : "") << "w" << i;
-  s << "]\nwith torch.no_grad():\n  for p, w in zip(m.parameters(), ws):\n    p.copy_(w)\n";
-  return s.str();
-}
-
 // Runs m over a packed batch in nabla and torch; compares the padded output, the packed data,
 // the final states and the gradients of input, initial states and parameters.
 template <typename M>
 void check(const Config& c) {
   constexpr bool lstm = std::is_same_v<M, nn::LSTM>;
   manual_seed(c.seed);
-  M m = make<M>(c);
+  M m = make_rnn<M>(c);
   m->to(c.dtype);
   const int64_t T = *std::max_element(c.lengths.begin(), c.lengths.end());
   const auto B = static_cast<int64_t>(c.lengths.size());
@@ -222,8 +181,9 @@ void check(const Config& c) {
   std::vector<Tensor> mine = backward_and_collect(outs, {x, h0, c0}, params, 50, in);
   mine.insert(mine.begin() + static_cast<std::ptrdiff_t>(outs.size()), out_packed.data());
   std::ostringstream py;
-  py << py_module<M>(c, params.size()) << "p = torch.nn.utils.rnn.pack_padded_sequence(x, " << py_list(c.lengths)
-     << ", batch_first=" << py_bool(c.batch_first) << ", enforce_sorted=" << py_bool(c.enforce_sorted) << ")\n"
+  py << load_module(py_rnn_ctor<M>(c), params.size(), c.dtype) << "p = torch.nn.utils.rnn.pack_padded_sequence(x, "
+     << py_list(c.lengths) << ", batch_first=" << py_bool(c.batch_first)
+     << ", enforce_sorted=" << py_bool(c.enforce_sorted) << ")\n"
      << "torch.manual_seed(" << 100 + c.seed << ")\n";
   if (!c.with_state)
     py << "r = m(p)\n";
@@ -308,7 +268,7 @@ void check_padded_projection(int64_t layers, bool bidirectional, bool batch_firs
   oracle::Inputs in = {{"x", x}, {"g", g}};
   for (size_t i = 0; i < params.size(); ++i) in.push_back({indexed("w", i), params[i].detach()});
   Config c{.hidden = 5, .layers = layers, .proj = 2, .batch_first = batch_first, .bidirectional = bidirectional};
-  auto ref = oracle::run(py_module<nn::LSTM>(c, params.size()) +
+  auto ref = oracle::run(load_module(py_rnn_ctor<nn::LSTM>(c), params.size(), kFloat) +
                              "o, (h, cc) = m(x)\n((o * g).sum() + h.sum() * 2 + cc.sum()).backward()\n"
                              "out = (o, h, cc, x.grad) + tuple(p.grad for p in m.parameters())",
                          in);

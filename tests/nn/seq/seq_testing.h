@@ -3,9 +3,11 @@
 // names of oracle inputs, the backward that gathers nabla's outputs and gradients, and the
 // comparison of a new module with torch's (repr, parameter names, initial values).
 #include <nabla/nn/module.h>
+#include <nabla/nn/modules/rnn.h>
 
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/testing.h"
@@ -20,6 +22,56 @@ inline std::string indexed(const char* prefix, size_t i) {
 }
 
 inline const char* py_bool(bool b) { return b ? "True" : "False"; }
+
+template <typename M>
+const char* py_class() {
+  if constexpr (std::is_same_v<M, nn::LSTM>)
+    return "LSTM";
+  else if constexpr (std::is_same_v<M, nn::GRU>)
+    return "GRU";
+  else
+    return "RNN";
+}
+
+// An nn::LSTM, nn::GRU or nn::RNN from a test's configuration C (a struct with input, hidden,
+// layers, bias, batch_first, bidirectional, dropout and, optionally, proj: LSTM's proj_size).
+template <typename M, typename C>
+M make_rnn(const C& c, Nonlinearity nl = kTanh) {
+  using Options = std::remove_reference_t<decltype(std::declval<typename M::Impl&>().options)>;
+  Options o = Options(c.input, c.hidden)
+                  .num_layers(c.layers)
+                  .bias(c.bias)
+                  .batch_first(c.batch_first)
+                  .bidirectional(c.bidirectional)
+                  .dropout(c.dropout);
+  if constexpr (std::is_same_v<M, nn::RNN>) o.nonlinearity(nl);
+  if constexpr (std::is_same_v<M, nn::LSTM> && requires { c.proj; }) o.proj_size(c.proj);
+  return M(o);
+}
+
+// Python's constructor of the same module.
+template <typename M, typename C>
+std::string py_rnn_ctor(const C& c, Nonlinearity nl = kTanh) {
+  std::ostringstream s;
+  s << "torch.nn." << py_class<M>() << "(" << c.input << ", " << c.hidden << ", num_layers=" << c.layers
+    << ", bias=" << py_bool(c.bias) << ", batch_first=" << py_bool(c.batch_first)
+    << ", bidirectional=" << py_bool(c.bidirectional) << ", dropout=" << c.dropout;
+  if (nl == kReLU) s << ", nonlinearity='relu'";
+  if constexpr (requires { c.proj; })
+    if (c.proj) s << ", proj_size=" << c.proj;
+  s << ")";
+  return s.str();
+}
+
+// Python that builds the torch module `m` with nabla's weights (inputs w0, w1, ...).
+inline std::string load_module(const std::string& ctor, size_t n_params, ScalarType dt) {
+  std::ostringstream s;
+  s << "m = " << ctor << ".to(" << (dt == kDouble ? "torch.float64" : "torch.float32") << ")\n"
+    << "ws = [";
+  for (size_t i = 0; i < n_params; ++i) s << (i ? ", " : "") << "w" << i;
+  s << "]\nwith torch.no_grad():\n  for p, w in zip(m.parameters(), ws):\n    p.copy_(w)\n";
+  return s.str();
+}
 
 // Backward of sum(outs[i] * g_i), g_i = sample(outs[i]'s shape, seed0 + i), each g_i added to
 // `in` as "g<i>" and each parameter's value as "w<i>". Returns the outputs, then the gradients
