@@ -355,3 +355,26 @@ TEST(PackedRnn, GradcheckFunctional) {
   };
   EXPECT_TRUE(autograd::gradcheck(pack_fn, {padded}));
 }
+
+TEST(PackedRnn, ErrorsOfTheFunctionalForms) {
+  // ATen's packed recurrences trust their caller; nabla checks the packing (its own wording).
+  std::vector<Tensor> w = {zeros({4, 2}), zeros({4, 4}), zeros({4}), zeros({4})};
+  Tensor data = zeros({5, 2}), h = zeros({1, 3, 4});
+  auto rnn = [&](const Tensor& d, const Tensor& bs, const Tensor& hx) {
+    return error_message([&] { nabla::rnn_tanh(d, bs, hx, w, true, 1, 0, false, false); });
+  };
+  EXPECT_EQ(rnn(zeros({5, 1, 2}), tensor({3, 2}), h), "input must have 2 dimensions, got 3");
+  EXPECT_EQ(rnn(data, tensor({{3, 2}}), h), "batch_sizes should be a 1D non-empty tensor, got 2D");
+  EXPECT_EQ(rnn(data, tensor({2, 3}), h), "batch_sizes must be positive and non-increasing, got 3 at step 1");
+  EXPECT_EQ(rnn(data, tensor({3, 0}), h), "batch_sizes must be positive and non-increasing, got 0 at step 1");
+  EXPECT_EQ(rnn(data, tensor({3, 1}), h), "the batch sizes add up to 4 rows, but the packed data has 5");
+  EXPECT_EQ(rnn(data, tensor({2, 2, 1}), h), "Expected hidden size (1, 2, 4), got [1, 3, 4]");
+  EXPECT_EQ(error_message([&] {
+              pad_packed_sequence(PackedSequence(zeros({0, 2}), zeros({0}, TensorOptions().dtype(kLong))));
+            }),
+            "pad_packed_sequence: the PackedSequence holds no steps");
+  EXPECT_EQ(error_message([&] {
+              invert_permutation(tensor({0, 2}));
+            }),
+            "invert_permutation: index 2 is out of range for a permutation of 2 elements");
+}

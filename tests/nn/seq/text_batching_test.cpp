@@ -96,6 +96,17 @@ TEST(Vocabulary, Errors) {
                   {{"tokens", bytes(std::string("<pad>\0<unk>\0", 12))}, {"level", tensor({int64_t{3}})}});
             }),
             "Vocabulary: 'level' must be 0 (character) or 1 (word), got 3");
+  EXPECT_EQ(error_message([&] {
+              data::Vocabulary::from_tensors({{"tokens", tensor({int64_t{0}})}, {"level", level}});
+            }),
+            "Vocabulary: 'tokens' must be a 1-D uint8 tensor");
+  EXPECT_EQ(error_message([&] {
+              data::Vocabulary::from_tensors(
+                  {{"tokens", bytes(std::string("<pad>\0<unk>\0", 12))}, {"level", tensor({0.5})}});
+            }),
+            "Vocabulary: 'level' must be one int64 value");
+  EXPECT_EQ(error_message([&] { data::Vocabulary::build({std::string("a\0b", 3)}); }),
+            "Vocabulary: a token may not contain a 0 byte");
   const std::string missing = ::testing::TempDir() + "nabla_no_such_vocabulary.safetensors";
   EXPECT_NE(error_message([&] { data::Vocabulary::load(missing); }).find(missing), std::string::npos);
 }
@@ -153,6 +164,18 @@ TEST(BucketSampler, PaddedBatchesOfSimilarLengths) {
             }),
             "batch_size should be a positive integer value, but got batch_size=0");
   EXPECT_EQ(error_message([] { data::transforms::PadSequences()({}); }), "PadSequences: received an empty batch");
+  EXPECT_EQ(error_message([] {
+              data::samplers::BucketSampler({1, 2}, 2, 0);
+            }),
+            "BucketSampler: bucket_batches should be positive, got 0");
+  EXPECT_EQ(error_message([] {
+              data::samplers::BucketSampler({1, 2}, 2).reset(3);
+            }),
+            "BucketSampler: the dataset has 2 examples (their lengths were given); cannot resize it to 3");
+  EXPECT_EQ(error_message([] {
+              data::transforms::PadSequences()({data::Example<>{tensor(int64_t{1}), tensor(int64_t{0})}});
+            }),
+            "PadSequences: an example's data must be a sequence (at least 1-D), got 0-D");
 }
 
 TEST(EmbeddingPadding, PaddingPositionsGetZeroGradientAsTorch) {

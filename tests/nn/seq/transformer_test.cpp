@@ -178,3 +178,10 @@ TEST(TransformerEncoder, ErrorsAsTorch) {
                 [&] { nn::TransformerEncoderLayer(nn::TransformerEncoderLayerOptions(8, 2).activation(kTanh))(x); }),
             "activation should be relu/gelu, not tanh");
 }
+
+TEST(TransformerEncoder, NablaOwnErrors) {
+  EXPECT_EQ(error_message([] { nn::generate_square_subsequent_mask(-1); }),
+            "generate_square_subsequent_mask: expected a non-negative size, got -1");
+  EXPECT_EQ(error_message([] { nn::TransformerEncoder(nn::TransformerEncoderLayer(nullptr), 2); }),
+            "TransformerEncoder: encoder_layer must be given");
+}
