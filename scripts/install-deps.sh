@@ -28,6 +28,8 @@ if [ "${1:-}" = "--test" ]; then
     dpkg-dev
     # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck
     clang libomp-dev libclang-rt-14-dev valgrind
+    # the data of examples/classify_words and its test: word lists of six languages (/usr/share/dict)
+    wamerican wngerman wfrench wspanish witalian wportuguese
   )
 fi
 

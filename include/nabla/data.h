@@ -14,3 +14,4 @@
 #include "nabla/data/npy.h"
 #include "nabla/data/samplers.h"
 #include "nabla/data/transforms.h"
+#include "nabla/data/vocabulary.h"

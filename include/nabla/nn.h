@@ -20,6 +20,7 @@
 #include "nabla/nn/modules/normalization.h"
 #include "nabla/nn/modules/pooling.h"
 #include "nabla/nn/modules/rnn.h"
+#include "nabla/nn/modules/transformer.h"
 #include "nabla/nn/utils/clip_grad.h"
 #include "nabla/nn/utils/convert_parameters.h"
 #include "nabla/nn/utils/rnn.h"

@@ -46,7 +46,8 @@ SamplerState Sampler::state_dict() const {
 
 void Sampler::load_state_dict(const SamplerState& state) {
   const Tensor& idx = data::detail::state_entry(state, "indices", "Sampler");
-  NABLA_CHECK(idx.dim() == 1 && idx.scalar_type() == kLong, "Sampler.load_state_dict: 'indices' must be a 1-D int64 tensor");
+  NABLA_CHECK(idx.dim() == 1 && idx.scalar_type() == kLong,
+              "Sampler.load_state_dict: 'indices' must be a 1-D int64 tensor");
   const int64_t index = data::detail::state_int(state, "index", "Sampler");
   NABLA_CHECK(index >= 0 && index <= idx.size(0), "Sampler.load_state_dict: 'index' ", index,
               " is outside the pass of ", idx.size(0), " indices");
@@ -98,6 +99,47 @@ void RandomSampler::reset(std::optional<size_t> new_size) {
   };
   for (size_t k = 0; k < total / size_; ++k) append(size_);
   append(total % size_);
+  index_ = 0;
+}
+
+BucketSampler::BucketSampler(std::vector<int64_t> lengths, size_t batch_size, size_t bucket_batches,
+                             std::optional<Generator> generator)
+    : lengths_(std::move(lengths)),
+      batch_size_(batch_size),
+      bucket_batches_(bucket_batches),
+      generator_(std::move(generator)) {
+  NABLA_CHECK(batch_size_ > 0, "batch_size should be a positive integer value, but got batch_size=", batch_size_);
+  NABLA_CHECK(bucket_batches_ > 0, "BucketSampler: bucket_batches should be positive, got ", bucket_batches_);
+}
+
+void BucketSampler::reset(std::optional<size_t> new_size) {
+  NABLA_CHECK(!new_size || *new_size == lengths_.size(), "BucketSampler: the dataset has ", lengths_.size(),
+              " examples (their lengths were given); cannot resize it to ", new_size.value_or(0));
+  auto permutation = [&](size_t n) {
+    const Tensor perm = generator_ ? randperm(static_cast<int64_t>(n), *generator_) : randperm(static_cast<int64_t>(n));
+    const int64_t* p = perm.data_ptr<int64_t>();
+    return std::vector<size_t>(p, p + n);
+  };
+  const std::vector<size_t> order = lengths_.empty() ? std::vector<size_t>() : permutation(lengths_.size());
+  const size_t bucket = batch_size_ * bucket_batches_;
+  std::vector<std::vector<size_t>> batches;
+  for (size_t start = 0; start < order.size(); start += bucket) {
+    std::vector<size_t> b(order.begin() + static_cast<std::ptrdiff_t>(start),
+                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bucket)));
+    std::stable_sort(b.begin(), b.end(), [&](size_t x, size_t y) { return lengths_[x] > lengths_[y]; });
+    for (size_t i = 0; i < b.size(); i += batch_size_)
+      batches.emplace_back(b.begin() + static_cast<std::ptrdiff_t>(i),
+                           b.begin() + static_cast<std::ptrdiff_t>(std::min(b.size(), i + batch_size_)));
+  }
+  // Only full batches are shuffled, so that the DataLoader's cuts of batch_size fall between them.
+  const size_t full = lengths_.size() / batch_size_;
+  std::vector<size_t> batch_order = full > 0 ? permutation(full) : std::vector<size_t>();
+  indices_.clear();
+  indices_.reserve(lengths_.size());
+  std::vector<const std::vector<size_t>*> full_batches, short_batches;
+  for (const auto& b : batches) (b.size() == batch_size_ ? full_batches : short_batches).push_back(&b);
+  for (size_t k : batch_order) indices_.insert(indices_.end(), full_batches[k]->begin(), full_batches[k]->end());
+  for (const auto* b : short_batches) indices_.insert(indices_.end(), b->begin(), b->end());
   index_ = 0;
 }
 

@@ -71,4 +71,26 @@ class RandomSampler : public Sampler {
   std::optional<size_t> num_samples_;
 };
 
+/// Length-bucketed batches for variable-length sequences: each pass draws a random order
+/// (torch.randperm with the generator), cuts it into buckets of batch_size * bucket_batches
+/// examples, sorts each bucket by decreasing length (stably) and cuts it into batches, then
+/// shuffles the order of the full batches (a short last batch stays last). A DataLoader with
+/// the same batch_size (and shuffle off) then gets batches of similar lengths, so that little
+/// of each padded batch is padding.
+///   auto sampler = std::make_unique<BucketSampler>(lengths, 64, 50, nabla::make_generator<CPUGeneratorImpl>(0));
+///   auto loader = data::DataLoader(dataset, data::DataLoaderOptions(64), std::move(sampler), collate);
+class BucketSampler : public Sampler {
+ public:
+  BucketSampler(std::vector<int64_t> lengths, size_t batch_size, size_t bucket_batches = 50,
+                std::optional<Generator> generator = std::nullopt);
+  void reset(std::optional<size_t> new_size = std::nullopt) override;
+  size_t size() const noexcept override { return lengths_.size(); }
+
+ private:
+  std::vector<int64_t> lengths_;
+  size_t batch_size_;
+  size_t bucket_batches_;
+  std::optional<Generator> generator_;
+};
+
 }  // namespace nabla::data::samplers

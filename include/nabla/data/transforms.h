@@ -17,6 +17,7 @@
 #include "nabla/data/example.h"
 #include "nabla/functions.h"
 #include "nabla/generator.h"
+#include "nabla/nn/utils/rnn.h"
 
 namespace nabla::data {
 
@@ -94,6 +95,41 @@ struct Stack : public Collation<T> {
     }
     return {nabla::stack(data), nabla::stack(targets)};
   }
+};
+
+/// A collated batch of variable-length sequences: data padded to the longest, (B, T, *) when
+/// batch_first and (T, B, *) otherwise; lengths (B, int64); the targets stacked.
+struct PaddedBatch {
+  Tensor data;
+  Tensor lengths;
+  Tensor target;
+};
+
+/// Collates examples whose data are sequences (L_i, *) of different lengths: pads them with
+/// padding_value (nn::utils::rnn::pad_sequence), records their lengths and stacks the targets;
+/// hand it to a DataLoader as its collate function, and the lengths to pack_padded_sequence.
+///   data::DataLoader<Dataset, data::transforms::PaddedBatch> loader(dataset, 64,
+///       data::transforms::PadSequences(/*padding_value=*/0, /*batch_first=*/true));
+struct PadSequences : public BatchTransform<std::vector<Example<>>, PaddedBatch> {
+  explicit PadSequences(double padding_value = 0, bool batch_first = true)
+      : padding_value(padding_value), batch_first(batch_first) {}
+  PaddedBatch apply_batch(std::vector<Example<>> examples) override {
+    std::vector<Tensor> data, targets;
+    std::vector<int64_t> lengths;
+    for (auto& e : examples) {
+      NABLA_CHECK(e.data.dim() > 0, "PadSequences: an example's data must be a sequence (at least 1-D), got 0-D");
+      lengths.push_back(e.data.size(0));
+      data.push_back(std::move(e.data));
+      targets.push_back(std::move(e.target));
+    }
+    NABLA_CHECK(!data.empty(), "PadSequences: received an empty batch");
+    return {nn::utils::rnn::pad_sequence(data, batch_first, padding_value), nabla::tensor(lengths).to(kLong),
+            nabla::stack(targets)};
+  }
+  PaddedBatch operator()(std::vector<Example<>> examples) { return apply_batch(std::move(examples)); }
+
+  double padding_value;
+  bool batch_first;
 };
 
 /// Transforms the data tensor of an example, leaving its target.

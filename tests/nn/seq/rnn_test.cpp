@@ -11,81 +11,27 @@
 #include <type_traits>
 #include <vector>
 
+#include "nn/seq/seq_testing.h"
 #include "support/testing.h"
 
 using namespace nabla;
+using nabla::testing::backward_and_collect;
 using nabla::testing::error_message;
+using nabla::testing::indexed;
+using nabla::testing::load_module;
+using nabla::testing::make_rnn;
+using nabla::testing::py_bool;
+using nabla::testing::py_rnn_ctor;
 using nabla::testing::same;
 using nabla::testing::sample;
 
 namespace {
-
-// "w3" for ("w", 3), built by appending (GCC's -Wrestrict misfires on "w" + to_string(i)).
-std::string indexed(const char* prefix, size_t i) {
-  std::string s = prefix;
-  s += std::to_string(i);
-  return s;
-}
 
 struct Config {
   int64_t input = 3, hidden = 4, layers = 1;
   bool bias = true, batch_first = false, bidirectional = false;
   double dropout = 0;
 };
-
-const char* py_bool(bool b) { return b ? "True" : "False"; }
-
-template <typename M>
-const char* py_class() {
-  if constexpr (std::is_same_v<M, nn::LSTM>)
-    return "LSTM";
-  else if constexpr (std::is_same_v<M, nn::GRU>)
-    return "GRU";
-  else
-    return "RNN";
-}
-
-template <typename M>
-M make(const Config& c, Nonlinearity nl = kTanh) {
-  if constexpr (std::is_same_v<M, nn::RNN>) {
-    return M(nn::RNNOptions(c.input, c.hidden)
-                 .num_layers(c.layers)
-                 .bias(c.bias)
-                 .batch_first(c.batch_first)
-                 .bidirectional(c.bidirectional)
-                 .dropout(c.dropout)
-                 .nonlinearity(nl));
-  } else {
-    using Options = std::remove_reference_t<decltype(std::declval<typename M::Impl&>().options)>;
-    return M(Options(c.input, c.hidden)
-                 .num_layers(c.layers)
-                 .bias(c.bias)
-                 .batch_first(c.batch_first)
-                 .bidirectional(c.bidirectional)
-                 .dropout(c.dropout));
-  }
-}
-
-template <typename M>
-std::string py_ctor(const Config& c, Nonlinearity nl = kTanh) {
-  std::ostringstream s;
-  s << "torch.nn." << py_class<M>() << "(" << c.input << ", " << c.hidden << ", num_layers=" << c.layers
-    << ", bias=" << py_bool(c.bias) << ", batch_first=" << py_bool(c.batch_first)
-    << ", bidirectional=" << py_bool(c.bidirectional) << ", dropout=" << c.dropout;
-  if (nl == kReLU) s << ", nonlinearity='relu'";
-  s << ")";
-  return s.str();
-}
-
-// Python that builds the torch module `m` with nabla's weights (inputs w0, w1, ...).
-std::string load_module(const std::string& ctor, size_t n_params, ScalarType dt) {
-  std::ostringstream s;
-  s << "m = " << ctor << ".to(" << (dt == kDouble ? "torch.float64" : "torch.float32") << ")\n"
-    << "ws = [";
-  for (size_t i = 0; i < n_params; ++i) s << (i ? ", " : "") << "w" << i;
-  s << "]\nwith torch.no_grad():\n  for p, w in zip(m.parameters(), ws):\n    p.copy_(w)\n";
-  return s.str();
-}
 
 struct Case {
   int64_t seq = 5, batch = 2;
@@ -126,22 +72,8 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> run_both(M& m, const std::st
   oracle::Inputs in = {{"x", x}};
   if (k.with_state) in.push_back({"h0", h0});
   if (c0.defined()) in.push_back({"c0", c0});
-  Tensor loss = zeros({}, k.dtype);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    Tensor g = sample(outs[i].sizes(), k.dtype, 50 + static_cast<int>(i));
-    in.push_back({indexed("g", i), g});
-    loss = loss + (outs[i] * g).sum();
-  }
-  loss.backward();
-  std::vector<Tensor> mine = outs;
-  mine.push_back(x.grad());
-  if (h0.defined()) mine.push_back(h0.grad());
-  if (c0.defined()) mine.push_back(c0.grad());
   auto params = m->parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    mine.push_back(params[i].grad());
-    in.push_back({indexed("w", i), params[i].detach()});
-  }
+  std::vector<Tensor> mine = backward_and_collect(outs, {x, h0, c0}, params, 50, in);
 
   std::ostringstream py;
   py << load_module(ctor, params.size(), k.dtype) << (k.train ? "m.train()\n" : "m.eval()\n");
@@ -166,8 +98,8 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> run_both(M& m, const std::st
 template <typename M>
 void check(const Config& c, const Case& k, Nonlinearity nl = kTanh) {
   manual_seed(k.seed);
-  M m = make<M>(c, nl);
-  auto [mine, ref] = run_both(m, py_ctor<M>(c, nl), c, k);
+  M m = make_rnn<M>(c, nl);
+  auto [mine, ref] = run_both(m, py_rnn_ctor<M>(c, nl), c, k);
   ASSERT_EQ(mine.size(), ref.size());
   for (size_t i = 0; i < mine.size(); ++i) EXPECT_TRUE(close(mine[i], ref[i])) << "result " << i;
 }
@@ -218,14 +150,14 @@ TEST(Rnn, TrainModeDropoutBetweenLayersMatchesTorchSeed) {
   for (int seed : {0, 3}) {
     Config c{.layers = 3, .dropout = 0.4};
     manual_seed(seed);
-    nn::LSTM m = make<nn::LSTM>(c);
+    nn::LSTM m = make_rnn<nn::LSTM>(c);
     auto x = sample({5, 2, 3}, kFloat, seed);
     manual_seed(100 + seed);
     auto [out, st] = m(x);
     auto params = m->parameters();
     oracle::Inputs in = {{"x", x}};
     for (size_t i = 0; i < params.size(); ++i) in.push_back({indexed("w", i), params[i].detach()});
-    auto ref = oracle::run(load_module(py_ctor<nn::LSTM>(c), params.size(), kFloat) + "torch.manual_seed(" +
+    auto ref = oracle::run(load_module(py_rnn_ctor<nn::LSTM>(c), params.size(), kFloat) + "torch.manual_seed(" +
                                std::to_string(100 + seed) + ")\nr = m(x)\nout = (r[0], r[1][0], r[1][1])",
                            in);
     EXPECT_TRUE(close(out, ref.tensor(0)));

@@ -31,7 +31,9 @@ Tensor rnn_relu_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, 
 /// batch_first. hx = {h0, c0}, each (num_layers * num_directions, B, H). params holds, per
 /// layer and direction (forward first), w_ih, w_hh and, when has_biases, b_ih, b_hh.
 /// dropout applies to the outputs of every layer but the last when train.
-/// Returns (output, h_n, c_n); output's last dim is num_directions * H.
+/// Returns (output, h_n, c_n); output's last dim is num_directions * H. With projections
+/// (nn::LSTMOptions::proj_size) h0 is (..., proj_size), params add w_hr after the biases and
+/// output's last dim is num_directions * proj_size.
 std::tuple<Tensor, Tensor, Tensor> lstm(const Tensor& input, TensorList hx, TensorList params, bool has_biases,
                                         int64_t num_layers, double dropout, bool train, bool bidirectional,
                                         bool batch_first);
@@ -46,5 +48,26 @@ std::tuple<Tensor, Tensor> rnn_tanh(const Tensor& input, const Tensor& hx, Tenso
 std::tuple<Tensor, Tensor> rnn_relu(const Tensor& input, const Tensor& hx, TensorList params, bool has_biases,
                                     int64_t num_layers, double dropout, bool train, bool bidirectional,
                                     bool batch_first);
+
+/// A multi-layer LSTM over packed rows (nn::utils::rnn::PackedSequence's data (N, input_size)
+/// and batch_sizes): each sequence's final state is the one after its own last step. hx is
+/// {h0, c0} for the sorted batch, each (num_layers * num_directions, batch_sizes[0], H).
+/// Returns (output rows (N, num_directions * H), h_n, c_n).
+///   auto [out, h_n, c_n] = nabla::lstm(packed.data(), packed.batch_sizes(), {h0, c0}, params, true, 1, 0, false,
+///   true);
+std::tuple<Tensor, Tensor, Tensor> lstm(const Tensor& data, const Tensor& batch_sizes, TensorList hx, TensorList params,
+                                        bool has_biases, int64_t num_layers, double dropout, bool train,
+                                        bool bidirectional);
+/// A multi-layer GRU over packed rows (as the packed lstm). Returns (output rows, h_n).
+std::tuple<Tensor, Tensor> gru(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx, TensorList params,
+                               bool has_biases, int64_t num_layers, double dropout, bool train, bool bidirectional);
+/// A multi-layer Elman RNN with tanh over packed rows. Returns (output rows, h_n).
+std::tuple<Tensor, Tensor> rnn_tanh(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx, TensorList params,
+                                    bool has_biases, int64_t num_layers, double dropout, bool train,
+                                    bool bidirectional);
+/// A multi-layer Elman RNN with relu over packed rows. Returns (output rows, h_n).
+std::tuple<Tensor, Tensor> rnn_relu(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx, TensorList params,
+                                    bool has_biases, int64_t num_layers, double dropout, bool train,
+                                    bool bidirectional);
 
 }  // namespace nabla

@@ -14,6 +14,7 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/modules/any.h"
 #include "nabla/nn/options/rnn.h"
+#include "nabla/nn/utils/rnn.h"
 
 namespace nabla::nn {
 
@@ -39,13 +40,28 @@ class RNNImplBase : public Cloneable<Derived> {
   RNNOptionsBase options_base;
 
  protected:
-  /// PyTorch's checks of the input (3-D, last dim input_size) and of a hidden state's shape.
-  void check_input(const Tensor& input) const;
-  std::tuple<int64_t, int64_t, int64_t> get_expected_hidden_size(const Tensor& input) const;
+  /// PyTorch's checks of the input (3-D, or the 2-D rows of a PackedSequence; last dim
+  /// input_size) and of a hidden state's shape.
+  void check_input(const Tensor& input, bool packed = false) const;
+  /// (num_layers * num_directions, mini_batch, h size): h's size is proj_size when set.
+  std::tuple<int64_t, int64_t, int64_t> get_expected_hidden_size(int64_t mini_batch) const;
   void check_hidden_size(const Tensor& hx, const std::tuple<int64_t, int64_t, int64_t>& expected,
                          const std::string& label) const;
-  /// A zero initial state for the (batched) input, of its dtype.
-  Tensor zero_state(const Tensor& input) const;
+  /// The batch size of a padded (batched) input.
+  int64_t mini_batch(const Tensor& input) const;
+  /// A zero initial state (num_layers * num_directions, batch, size) of the given dtype.
+  Tensor zero_state(int64_t batch, int64_t size, ScalarType dtype) const;
+  /// h's last dim: proj_size when set, hidden_size otherwise.
+  int64_t real_hidden_size() const;
+  /// The state's batch dim reordered by permutation (undefined: unchanged), as Python's
+  /// permute_hidden.
+  static Tensor permute_hidden(const Tensor& hx, const Tensor& permutation);
+  /// A packed recurrence with one state (nabla::gru, nabla::rnn_tanh, ... over packed rows).
+  using PackedFn = std::tuple<Tensor, Tensor> (*)(const Tensor&, const Tensor&, const Tensor&, TensorList, bool,
+                                                  int64_t, double, bool, bool);
+  /// RNN's and GRU's forward_with_packed_input: Python's checks, the state in sorted order and back.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_packed_single_state(
+      const utils::rnn::PackedSequence& packed_input, const Tensor& hx, PackedFn fn);
 
   std::vector<std::string> flat_weights_names_;
   std::vector<Tensor> flat_weights_;
@@ -63,6 +79,11 @@ class RNNImpl : public detail::RNNImplBase<RNNImpl> {
   /// undefined. Returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
+  /// The same over a PackedSequence (each sequence's h_n is its state after its own last step);
+  /// hx and h_n are in the caller's batch order.
+  ///   auto [out, h_n] = rnn->forward_with_packed_input(nn::utils::rnn::pack_sequence({a, b}, false));
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 
   RNNOptions options;
 };
@@ -77,8 +98,17 @@ class LSTMImpl : public detail::RNNImplBase<LSTMImpl> {
   std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(const Tensor& input,
                                                          std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(std::optional<std::tuple<Tensor, Tensor>>())})
+  /// The same over a PackedSequence: each sequence's (h_n, c_n) is its state after its own last
+  /// step; states are in the caller's batch order.
+  ///   auto [out, state] = lstm->forward_with_packed_input(packed);
+  std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, std::optional<std::tuple<Tensor, Tensor>> hx_opt = {});
 
   LSTMOptions options;
+
+ private:
+  /// Python's check_forward_args for (h0, c0): h0 (..., proj_size or hidden_size), c0 (..., hidden_size).
+  void check_state(const Tensor& h0, const Tensor& c0, int64_t batch) const;
 };
 NABLA_MODULE(LSTM);
 
@@ -90,6 +120,9 @@ class GRUImpl : public detail::RNNImplBase<GRUImpl> {
   /// As RNN's forward; returns (output, h_n).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, Tensor hx = {});
   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())})
+  /// As RNN's forward_with_packed_input.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 
   GRUOptions options;
 };

@@ -24,6 +24,8 @@ struct RNNOptionsBase {
   NABLA_ARG(bool, batch_first) = false;
   NABLA_ARG(double, dropout) = 0.0;
   NABLA_ARG(bool, bidirectional) = false;
+  /// LSTM only: h projected to this size (0: no projection).
+  NABLA_ARG(int64_t, proj_size) = 0;
 };
 
 /// The options every recurrent cell shares.
@@ -69,6 +71,9 @@ struct LSTMOptions {
   NABLA_ARG(bool, batch_first) = false;
   NABLA_ARG(double, dropout) = 0.0;
   NABLA_ARG(bool, bidirectional) = false;
+  /// When > 0, h = (o * tanh(c)) W_hr^T is projected to proj_size features (weight_hr_l{k}),
+  /// which become the output's and h's last dim; c keeps hidden_size.
+  NABLA_ARG(int64_t, proj_size) = 0;
 };
 
 /// Options of nn::GRU.
