@@ -183,5 +183,75 @@ TEST(TransformerEncoder, NablaOwnErrors) {
   EXPECT_EQ(error_message([] { nn::generate_square_subsequent_mask(-1); }),
             "generate_square_subsequent_mask: expected a non-negative size, got -1");
   EXPECT_EQ(error_message([] { nn::TransformerEncoder(nn::TransformerEncoderLayer(nullptr), 2); }),
-            "TransformerEncoder: encoder_layer must be given");
+            "TransformerEncoder: the layer must be given");
+}
+
+namespace {
+
+// TransformerDecoderLayer (layers == 0) or a TransformerDecoder of `layers` layers with a final
+// LayerNorm against torch: causal target mask, target and memory padding masks.
+void check_decoder(bool batch_first, bool norm_first, bool train, int64_t layers, int seed) {
+  auto options = nn::TransformerDecoderLayerOptions(8, 2)
+                     .dim_feedforward(16)
+                     .dropout(0.25)
+                     .batch_first(batch_first)
+                     .norm_first(norm_first);
+  const std::string py_layer =
+      std::string("torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.25, ") +
+      "batch_first=" + py_bool(batch_first) + ", norm_first=" + py_bool(norm_first) + ")";
+  manual_seed(seed);
+  nn::TransformerDecoderLayer layer(options);
+  std::shared_ptr<nn::Module> m = layer.ptr();
+  nn::TransformerDecoder decoder = nullptr;
+  if (layers > 0) {
+    decoder = nn::TransformerDecoder(
+        nn::TransformerDecoderOptions(layer, layers).norm(nn::AnyModule(nn::LayerNorm(nn::LayerNormOptions({8})))));
+    m = decoder.ptr();
+  }
+  const std::string py_model = layers == 0 ? py_layer
+                                           : "torch.nn.TransformerDecoder(" + py_layer + ", " + std::to_string(layers) +
+                                                 ", norm=torch.nn.LayerNorm(8))";
+  nabla::testing::expect_module_like_torch(*m, py_model, seed);
+  m->train(train);
+  const int64_t T = 4, S = 5, B = 2;
+  Tensor tgt = sample(batch_first ? DimVector{B, T, 8} : DimVector{T, B, 8}, kFloat, seed).requires_grad_();
+  Tensor memory = sample(batch_first ? DimVector{B, S, 8} : DimVector{S, B, 8}, kFloat, seed + 1).requires_grad_();
+  Tensor tgt_mask = nn::generate_square_subsequent_mask(T);
+  Tensor tgt_pad = tensor({{false, false, false, false}, {false, false, true, true}});
+  Tensor mem_pad = tensor({{false, false, false, true, true}, {false, false, false, false, false}});
+  manual_seed(100 + seed);
+  Tensor y = layers == 0 ? layer(tgt, memory, tgt_mask, Tensor(), tgt_pad, mem_pad)
+                         : decoder(tgt, memory, tgt_mask, Tensor(), tgt_pad, mem_pad);
+  auto params = m->parameters();
+  oracle::Inputs in = {{"tgt", tgt}, {"memory", memory}, {"tm", tgt_mask}, {"tp", tgt_pad}, {"mp", mem_pad}};
+  std::vector<Tensor> mine = nabla::testing::backward_and_collect({y}, {tgt, memory}, params, 60 + seed, in);
+  auto ref = oracle::run(nabla::testing::load_module(py_model, params.size(), kFloat) + "m.train(" + py_bool(train) +
+                             ")\ntorch.manual_seed(" + std::to_string(100 + seed) +
+                             ")\ny = m(tgt, memory, tm, None, tp, mp)\n(y * g0).sum().backward()\n"
+                             "out = (y, tgt.grad, memory.grad) + tuple(p.grad for p in m.parameters())",
+                         in);
+  ASSERT_TRUE(ref.ok) << ref.error;
+  ASSERT_EQ(mine.size(), ref.outputs.size());
+  for (size_t i = 0; i < mine.size(); ++i) EXPECT_TRUE(same(mine[i], ref.tensor(i), 1e-4, 1e-5)) << "result " << i;
+}
+
+}  // namespace
+
+TEST(TransformerDecoder, Gradcheck) {
+  nn::TransformerDecoderLayer layer(
+      nn::TransformerDecoderLayerOptions(4, 2).dim_feedforward(6).dropout(0).norm_first(true));
+  layer->to(kDouble);
+  Tensor tgt = (sample({2, 3, 4}, kDouble, 1) * 0.5).detach().transpose(0, 1).requires_grad_();  // non-contiguous
+  Tensor memory = (sample({4, 2, 4}, kDouble, 2) * 0.5).detach().requires_grad_();
+  Tensor mask = nn::generate_square_subsequent_mask(3).to(kDouble);
+  Tensor mem_pad = tensor({{false, false, true, true}, {false, false, false, false}});
+  auto fn = [&](const autograd::variable_list& in) { return layer(in[0], in[1], mask, Tensor(), Tensor(), mem_pad); };
+  EXPECT_TRUE(autograd::gradcheck(fn, {tgt, memory}));
+}
+
+TEST(TransformerDecoder, MatchesTorch) {
+  check_decoder(false, false, false, 0, 20);
+  check_decoder(true, true, true, 0, 21);
+  check_decoder(true, false, true, 2, 22);
+  check_decoder(false, true, false, 2, 23);
 }

@@ -1,5 +1,6 @@
 #pragma once
-/// nn::TransformerEncoderLayer and nn::TransformerEncoder, as libtorch's and Python's:
+/// nn::TransformerEncoderLayer, nn::TransformerEncoder, nn::TransformerDecoderLayer and
+/// nn::TransformerDecoder, as libtorch's and Python's:
 /// submodule names, default initialisation, masks (mask: (S, S) or (N * nhead, S, S), bool
 /// true = forbidden or float added; src_key_padding_mask: (N, S), true = padding), dropout
 /// draws in Python's order, post-norm or pre-norm (norm_first).
@@ -53,7 +54,6 @@ class TransformerEncoderLayerImpl : public Cloneable<TransformerEncoderLayerImpl
 
  private:
   Tensor self_attention_block(const Tensor& x, const Tensor& mask, const Tensor& key_padding_mask);
-  Tensor feed_forward_block(const Tensor& x);
 };
 NABLA_MODULE(TransformerEncoderLayer);
 
@@ -88,5 +88,67 @@ class TransformerEncoderImpl : public Cloneable<TransformerEncoderImpl> {
   AnyModule norm;
 };
 NABLA_MODULE(TransformerEncoder);
+
+/// The decoder layer takes the encoder layer's options (the same fields, as in libtorch).
+using TransformerDecoderLayerOptions = TransformerEncoderLayerOptions;
+
+/// Self-attention, attention over the encoder's output (memory) and a feed-forward block, each
+/// with a residual connection and LayerNorm (norm1..norm3; with norm_first, before each block).
+class TransformerDecoderLayerImpl : public Cloneable<TransformerDecoderLayerImpl> {
+ public:
+  TransformerDecoderLayerImpl(int64_t d_model, int64_t nhead)
+      : TransformerDecoderLayerImpl(TransformerDecoderLayerOptions(d_model, nhead)) {}
+  explicit TransformerDecoderLayerImpl(TransformerDecoderLayerOptions options_);
+  /// tgt (T, N, E) and memory (S, N, E) — batch first when batch_first; masks as
+  /// MultiheadAttention's (tgt_mask (T, T), memory_mask (T, S), padding masks (N, T), (N, S)).
+  /// (Its defaults are libtorch's FORWARD_HAS_DEFAULT_ARGS({2, Tensor()}, ..., {5, Tensor()}).)
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  void reset() override;
+  void reset_parameters();
+
+  TransformerDecoderLayerOptions options;
+  MultiheadAttention self_attn = nullptr;
+  MultiheadAttention multihead_attn = nullptr;
+  Linear linear1 = nullptr;
+  Dropout dropout = nullptr;
+  Linear linear2 = nullptr;
+  LayerNorm norm1 = nullptr;
+  LayerNorm norm2 = nullptr;
+  LayerNorm norm3 = nullptr;
+  Dropout dropout1 = nullptr;
+  Dropout dropout2 = nullptr;
+  Dropout dropout3 = nullptr;
+};
+NABLA_MODULE(TransformerDecoderLayer);
+
+/// Options of nn::TransformerDecoder: the layer to repeat (cloned num_layers times) and an
+/// optional final norm.
+struct TransformerDecoderOptions {
+  TransformerDecoderOptions(TransformerDecoderLayer decoder_layer, int64_t num_layers)
+      : decoder_layer_(std::move(decoder_layer)), num_layers_(num_layers) {}
+  NABLA_ARG(TransformerDecoderLayer, decoder_layer) = nullptr;
+  NABLA_ARG(int64_t, num_layers);
+  /// A module applied to the last layer's output (e.g. a LayerNorm); empty: none.
+  NABLA_ARG(AnyModule, norm);
+};
+
+/// num_layers TransformerDecoderLayers in a row (submodules layers.0, layers.1, ..., norm).
+class TransformerDecoderImpl : public Cloneable<TransformerDecoderImpl> {
+ public:
+  TransformerDecoderImpl(TransformerDecoderLayer decoder_layer, int64_t num_layers)
+      : TransformerDecoderImpl(TransformerDecoderOptions(std::move(decoder_layer), num_layers)) {}
+  explicit TransformerDecoderImpl(TransformerDecoderOptions options_);
+  /// Each layer's forward with the same memory and masks, then norm.
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  void reset() override;
+  void reset_parameters();
+
+  TransformerDecoderOptions options;
+  ModuleList layers = nullptr;
+  AnyModule norm;
+};
+NABLA_MODULE(TransformerDecoder);
 
 }  // namespace nabla::nn
