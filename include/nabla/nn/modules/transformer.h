@@ -35,7 +35,7 @@ class TransformerEncoderLayerImpl : public Cloneable<TransformerEncoderLayerImpl
   explicit TransformerEncoderLayerImpl(TransformerEncoderLayerOptions options_);
   /// src (S, N, E), or (N, S, E) when batch_first, or unbatched (S, E); src_mask and
   /// src_key_padding_mask as MultiheadAttention's attn_mask and key_padding_mask.
-  /// (Its defaults are libtorch's FORWARD_HAS_DEFAULT_ARGS({1, Tensor()}, {2, Tensor()}).)
+  /// In a Sequential or AnyModule the masks may be left out (FORWARD_HAS_DEFAULT_ARGS).
   Tensor forward(const Tensor& src, const Tensor& src_mask = {}, const Tensor& src_key_padding_mask = {});
   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())}, {2, AnyValue(Tensor())})
   void reset() override;
@@ -77,7 +77,7 @@ class TransformerEncoderImpl : public Cloneable<TransformerEncoderImpl> {
       : TransformerEncoderImpl(TransformerEncoderOptions(std::move(encoder_layer), num_layers)) {}
   explicit TransformerEncoderImpl(TransformerEncoderOptions options_);
   /// Each layer's forward with the same masks, then norm.
-  /// (Its defaults are libtorch's FORWARD_HAS_DEFAULT_ARGS({1, Tensor()}, {2, Tensor()}).)
+  /// In a Sequential or AnyModule the masks may be left out (FORWARD_HAS_DEFAULT_ARGS).
   Tensor forward(const Tensor& src, const Tensor& src_mask = {}, const Tensor& src_key_padding_mask = {});
   NABLA_FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(Tensor())}, {2, AnyValue(Tensor())})
   void reset() override;
@@ -101,9 +101,11 @@ class TransformerDecoderLayerImpl : public Cloneable<TransformerDecoderLayerImpl
   explicit TransformerDecoderLayerImpl(TransformerDecoderLayerOptions options_);
   /// tgt (T, N, E) and memory (S, N, E) — batch first when batch_first; masks as
   /// MultiheadAttention's (tgt_mask (T, T), memory_mask (T, S), padding masks (N, T), (N, S)).
-  /// (Its defaults are libtorch's FORWARD_HAS_DEFAULT_ARGS({2, Tensor()}, ..., {5, Tensor()}).)
+  /// In a Sequential or AnyModule the masks may be left out (FORWARD_HAS_DEFAULT_ARGS).
   Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
                  const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({2, AnyValue(Tensor())}, {3, AnyValue(Tensor())}, {4, AnyValue(Tensor())},
+                                 {5, AnyValue(Tensor())})
   void reset() override;
   void reset_parameters();
 
@@ -142,6 +144,8 @@ class TransformerDecoderImpl : public Cloneable<TransformerDecoderImpl> {
   /// Each layer's forward with the same memory and masks, then norm.
   Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
                  const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  NABLA_FORWARD_HAS_DEFAULT_ARGS({2, AnyValue(Tensor())}, {3, AnyValue(Tensor())}, {4, AnyValue(Tensor())},
+                                 {5, AnyValue(Tensor())})
   void reset() override;
   void reset_parameters();
 
