@@ -80,3 +80,17 @@ TEST(ForwardDefaults, RecurrentModulesAndAttention) {
   EXPECT_SAME(out, std::get<0>(mha(q, q, q)));
   EXPECT_SAME(weights, std::get<1>(mha(q, q, q)));
 }
+
+TEST(ForwardDefaults, TransformerLayersInASequential) {
+  manual_seed(0);
+  nn::TransformerEncoderLayer enc(nn::TransformerEncoderLayerOptions(4, 2).dropout(0.0));
+  nn::Sequential seq(enc, nn::ReLU());
+  Tensor src = sample({3, 2, 4});
+  EXPECT_SAME(seq->forward(src), relu(enc(src)));
+  nn::TransformerDecoderLayer dec(nn::TransformerDecoderLayerOptions(4, 2).dropout(0.0));
+  Tensor memory = sample({5, 2, 4});
+  nn::AnyModule any(dec);
+  EXPECT_SAME(any.forward(src, memory), dec(src, memory));
+  Tensor mask = nn::generate_square_subsequent_mask(3);
+  EXPECT_SAME(any.forward(src, memory, mask), dec(src, memory, mask));
+}
