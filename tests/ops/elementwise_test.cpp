@@ -17,7 +17,7 @@ struct Arith {
   Tensor (*op)(const Tensor&, const Tensor&);
   Tensor (*op_ts)(const Tensor&, const Scalar&);
   Tensor (*op_st)(const Scalar&, const Tensor&);
-  Tensor& (Tensor::*inplace)(const Tensor&);
+  Tensor& (Tensor::*inplace)(const Tensor&) const;
   Tensor& (*out)(Tensor&, const Tensor&, const Tensor&);
 };
 

@@ -12,7 +12,7 @@ namespace {
 struct UnaryOp {
   std::string name;
   Tensor (*fn)(const Tensor&);
-  Tensor& (Tensor::*inplace)();
+  Tensor& (Tensor::*inplace)() const;
   bool positive;  // domain needs positive inputs (sqrt, log, ...)
 };
 
