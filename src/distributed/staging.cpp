@@ -43,7 +43,8 @@ void unstage(const Staged& staged) {
   // into leaves that require grad (parameters).
   NoGradGuard no_grad;
   for (size_t i = 0; i < staged.targets.size(); ++i) {
-    if (!staged.targets[i].is_same(staged.buffers[i])) staged.targets[i].copy_(staged.buffers[i]);
+    Tensor target = staged.targets[i];
+    if (!target.is_same(staged.buffers[i])) target.copy_(staged.buffers[i]);
   }
 }
 

@@ -19,8 +19,14 @@ const ScalarType kAllTypes[] = {kByte, kInt, kLong, kFloat, kDouble, kBool};
 
 // Rank r's input: small values that stay exact in every dtype (and differ between ranks).
 Tensor input(int rank, ScalarType t) {
-  Tensor v = (arange(12, kLong).view({3, 4}) * (rank + 1) + rank) % 7;
-  return t == kBool ? (v % 2).to(kBool) : v.to(t);
+  Tensor i = arange(12, kLong).view({3, 4});
+  Tensor v = (rank % 2 == 0 ? i : 11 - i) + rank;
+  return t == kBool ? v.gt(6) : v.to(t);
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
 }
 
 // What the collective must give, computed from every rank's input in this one process.
@@ -90,19 +96,16 @@ TEST(Collectives, BadArgumentsAreErrors) {
   const int me = dist::get_rank();
   // Different sizes on different ranks: every rank gets the error, and the group goes on.
   Tensor t = ones({me == 0 ? 3 : 4});
-  EXPECT_THAT(testing::error_message([&] { dist::all_reduce(t); }),
-              ::testing::HasSubstr("all_reduce: the ranks passed tensors of different sizes"));
+  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_reduce(t); }), "all_reduce: the ranks passed tensors of different sizes"));
   Tensor d = me == 0 ? ones({2}, kDouble) : ones({2});
-  EXPECT_THAT(testing::error_message([&] { dist::all_reduce(d); }),
-              ::testing::HasSubstr("the ranks passed tensors of different dtypes"));
+  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_reduce(d); }), "the ranks passed tensors of different dtypes"));
   Tensor i = ones({2}, kLong);
   EXPECT_EQ(testing::error_message([&] { dist::all_reduce(i, ReduceOp::AVG); }),
             "all_reduce: ReduceOp.AVG needs a floating-point tensor, got torch.int64");
   EXPECT_EQ(testing::error_message([&] { dist::broadcast(i, 7); }),
             "Invalid rootRank: 7 (the group has " + std::to_string(dist::get_world_size()) + " ranks)");
   std::vector<Tensor> wrong{ones({2})};
-  EXPECT_THAT(testing::error_message([&] { dist::all_gather(wrong, ones({2})); }),
-              ::testing::HasSubstr("all_gather: the output list has 1 tensors"));
+  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_gather(wrong, ones({2})); }), "all_gather: the output list has 1 tensors"));
   EXPECT_EQ(testing::error_message([] { dist::init_process_group("mpi"); }),
             "trying to initialize the default process group twice!");
   EXPECT_EQ(testing::error_message([] { dist::new_process_group("xyz"); }), "Invalid backend: 'xyz'");
@@ -133,8 +136,7 @@ TEST(Collectives, RankThatFailsMakesOthersTimeOut) {
   const int me = group->rank();
   Tensor t = ones({4});
   if (me == 1) {
-    EXPECT_THAT(testing::error_message([] { matmul(ones({2, 3}), ones({4, 2})); }),
-                ::testing::HasSubstr("cannot be multiplied"));
+    EXPECT_TRUE(contains(testing::error_message([] { matmul(ones({2, 3}), ones({4, 2})); }), "cannot be multiplied"));
     std::this_thread::sleep_for(std::chrono::seconds(3));
     group->allreduce({t})->wait();
   } else {
@@ -144,8 +146,7 @@ TEST(Collectives, RankThatFailsMakesOthersTimeOut) {
                   "] all_reduce timed out after 2000 ms: not every rank joined it (a rank may have failed, exited or "
                   "be waiting in another collective)");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2900));
-    EXPECT_THAT(testing::error_message([&] { group->allreduce({t}); }),
-                ::testing::HasSubstr("all_reduce: the process group is unusable after an earlier failure"));
+    EXPECT_TRUE(contains(testing::error_message([&] { group->allreduce({t}); }), "all_reduce: the process group is unusable after an earlier failure"));
   }
   group.reset();
   dist::barrier();

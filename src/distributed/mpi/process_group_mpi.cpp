@@ -1,5 +1,7 @@
 // The MPI backend of ProcessGroup (Note [Process groups]): OpenMPI or any MPI-3 library with
 // MPI_THREAD_SERIALIZED, since the collectives run on the group's own thread.
+// The C API only (OpenMPI's C++ bindings are deprecated and warn under -Wextra).
+#define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include "distributed/work_queue.h"
 #include "nabla/autograd/grad_mode.h"
 #include "nabla/error.h"
+#include "nabla/functions.h"
 
 namespace nabla::distributed::detail {
 
@@ -126,7 +129,7 @@ class ProcessGroupMPI final : public ProcessGroup {
     auto finish = [s, op, world] {
       if (op == ReduceOp::AVG) {
         NoGradGuard no_grad;
-        for (const Tensor& b : s.buffers) b.div_(world);
+        for (Tensor b : s.buffers) b.div_(world);
       }
       unstage(s);
     };
@@ -166,10 +169,13 @@ class ProcessGroupMPI final : public ProcessGroup {
     // One contiguous block receives all ranks' values; finish splits it into the outputs.
     std::vector<int64_t> shape{static_cast<int64_t>(size_)};
     for (int64_t d : input.sizes()) shape.push_back(d);
-    Tensor all = empty(shape, input.scalar_type());
+    Tensor all = empty(IntArrayRef(shape), input.scalar_type());
     auto finish = [outputs, all] {
       NoGradGuard no_grad;
-      for (size_t r = 0; r < outputs.size(); ++r) outputs[r].copy_(all[static_cast<int64_t>(r)]);
+      for (size_t r = 0; r < outputs.size(); ++r) {
+        Tensor out = outputs[r];
+        out.copy_(all[static_cast<int64_t>(r)]);
+      }
     };
     return submit("all_gather", std::move(finish), [this, in, all] {
       const Tensor& b = in.buffers[0];
