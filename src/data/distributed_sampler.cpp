@@ -45,8 +45,8 @@ void DistributedSampler::reset(std::optional<size_t> new_size) {
   index_ = 0;
 }
 
-DistributedRandomSampler::DistributedRandomSampler(size_t size, size_t num_replicas, size_t rank,
-                                                   bool allow_duplicates, uint64_t seed)
+DistributedRandomSampler::DistributedRandomSampler(size_t size, size_t num_replicas, size_t rank, bool allow_duplicates,
+                                                   uint64_t seed)
     : DistributedSampler(size, num_replicas, rank, allow_duplicates, true, seed) {}
 
 DistributedSequentialSampler::DistributedSequentialSampler(size_t size, size_t num_replicas, size_t rank,

@@ -38,8 +38,8 @@ bool is_mpi_available() {
 }
 
 std::shared_ptr<ProcessGroup> new_process_group(const std::string& backend, std::chrono::milliseconds timeout) {
-  NABLA_CHECK(backend == "mpi" || backend == "gloo" || backend == "nccl" || backend == "ucc",
-              "Invalid backend: '", backend, "'");
+  NABLA_CHECK(backend == "mpi" || backend == "gloo" || backend == "nccl" || backend == "ucc", "Invalid backend: '",
+              backend, "'");
   NABLA_CHECK(backend == "mpi", "Distributed package doesn't have ", backend,
               " built in: nabla's only backend is \"mpi\"");
   NABLA_CHECK(timeout.count() > 0, "init_process_group: the timeout must be positive, got ", timeout.count(), " ms");
@@ -65,7 +65,8 @@ bool is_initialized() {
 
 const std::shared_ptr<ProcessGroup>& default_process_group() {
   std::lock_guard<std::mutex> lock(default_mutex);
-  NABLA_CHECK(default_group(), "Default process group has not been initialized, please make sure to call init_process_group.");
+  NABLA_CHECK(default_group(),
+              "Default process group has not been initialized, please make sure to call init_process_group.");
   return default_group();
 }
 
@@ -73,7 +74,8 @@ void destroy_process_group() {
   std::shared_ptr<ProcessGroup> group;
   {
     std::lock_guard<std::mutex> lock(default_mutex);
-    NABLA_CHECK(default_group(), "Default process group has not been initialized, please make sure to call init_process_group.");
+    NABLA_CHECK(default_group(),
+                "Default process group has not been initialized, please make sure to call init_process_group.");
     group = std::move(default_group());
   }
 }

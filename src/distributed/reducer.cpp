@@ -66,9 +66,10 @@ struct ReducerState {
   // Puts parameter i's gradient (g, plus what .grad() holds from no_sync() steps) in its slot.
   // Returns the gradient AccumulateGrad should use (undefined: keep g).
   Tensor mark_ready(size_t i, const Tensor& g, bool is_used) {
-    NABLA_CHECK(!ready[i], "Expected to mark a variable ready only once. This error is caused by a parameter "
-                           "that gets its gradient more than once in one backward (e.g. a second backward with "
-                           "retain_graph=True) while DistributedDataParallel reduces gradients. Parameter index: ",
+    NABLA_CHECK(!ready[i],
+                "Expected to mark a variable ready only once. This error is caused by a parameter "
+                "that gets its gradient more than once in one backward (e.g. a second backward with "
+                "retain_graph=True) while DistributedDataParallel reduces gradients. Parameter index: ",
                 i);
     NoGradGuard no_grad;
     Tensor s = slot(i);
@@ -95,7 +96,8 @@ struct ReducerState {
     while (next_bucket < buckets.size() && buckets[next_bucket].pending == 0) {
       Bucket& b = buckets[next_bucket++];
       b.work = group->allreduce({b.flat}, distributed::ReduceOp::AVG);
-      if (next_bucket == buckets.size() && find_unused) used_work = group->allreduce({used}, distributed::ReduceOp::SUM);
+      if (next_bucket == buckets.size() && find_unused)
+        used_work = group->allreduce({used}, distributed::ReduceOp::SUM);
     }
   }
 
@@ -126,7 +128,8 @@ struct ReducerState {
   }
 };
 
-Reducer::Reducer(std::vector<Tensor> parameters, std::vector<Tensor> buffers, const DistributedDataParallelOptions& options)
+Reducer::Reducer(std::vector<Tensor> parameters, std::vector<Tensor> buffers,
+                 const DistributedDataParallelOptions& options)
     : state_(std::make_shared<ReducerState>()) {
   ReducerState& st = *state_;
   st.group = options.process_group() ? options.process_group() : distributed::default_process_group();
@@ -152,8 +155,8 @@ Reducer::Reducer(std::vector<Tensor> parameters, std::vector<Tensor> buffers, co
   std::vector<int64_t> sizes;
   for (size_t k = st.params.size(); k-- > 0;) {
     const Tensor& p = st.params[k];
-    const bool fits = !st.buckets.empty() && bytes < limit &&
-                      p.scalar_type() == st.params[st.buckets.back().params[0]].scalar_type();
+    const bool fits =
+        !st.buckets.empty() && bytes < limit && p.scalar_type() == st.params[st.buckets.back().params[0]].scalar_type();
     if (!fits) {
       if (!st.buckets.empty()) limit = cap;
       st.buckets.emplace_back();

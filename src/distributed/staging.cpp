@@ -8,12 +8,18 @@ namespace nabla::distributed::detail {
 
 std::string dtype_name(ScalarType t) {
   switch (t) {
-    case kByte: return "torch.uint8";
-    case kInt: return "torch.int32";
-    case kLong: return "torch.int64";
-    case kFloat: return "torch.float32";
-    case kDouble: return "torch.float64";
-    case kBool: return "torch.bool";
+    case kByte:
+      return "torch.uint8";
+    case kInt:
+      return "torch.int32";
+    case kLong:
+      return "torch.int64";
+    case kFloat:
+      return "torch.float32";
+    case kDouble:
+      return "torch.float64";
+    case kBool:
+      return "torch.bool";
   }
   return "unknown";
 }

@@ -21,7 +21,8 @@ Tensor shard(data::samplers::Sampler& s) {
   return tensor(out, kLong);
 }
 
-Tensor python_shard(size_t size, size_t replicas, size_t rank, bool shuffle, bool drop_last, size_t seed, size_t epoch) {
+Tensor python_shard(size_t size, size_t replicas, size_t rank, bool shuffle, bool drop_last, size_t seed,
+                    size_t epoch) {
   return oracle::eval(std::string("(lambda s: (s.set_epoch(") + std::to_string(epoch) +
                       "), torch.tensor(list(s), dtype=torch.int64))[1])(torch.utils.data.DistributedSampler(range(" +
                       std::to_string(size) + "), num_replicas=" + std::to_string(replicas) +
@@ -40,7 +41,7 @@ TEST(DistributedSampler, RandomMatchesPython) {
             s.set_epoch(epoch);
             s.reset();
             SCOPED_TRACE(::testing::Message() << "size " << size << " replicas " << replicas << " rank " << rank
-                                            << " drop_last " << drop_last << " epoch " << epoch);
+                                              << " drop_last " << drop_last << " epoch " << epoch);
             EXPECT_SAME(shard(s), python_shard(size, replicas, rank, true, drop_last, 5, epoch));
           }
         }

@@ -96,16 +96,19 @@ TEST(Collectives, BadArgumentsAreErrors) {
   const int me = dist::get_rank();
   // Different sizes on different ranks: every rank gets the error, and the group goes on.
   Tensor t = ones({me == 0 ? 3 : 4});
-  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_reduce(t); }), "all_reduce: the ranks passed tensors of different sizes"));
+  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_reduce(t); }),
+                       "all_reduce: the ranks passed tensors of different sizes"));
   Tensor d = me == 0 ? ones({2}, kDouble) : ones({2});
-  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_reduce(d); }), "the ranks passed tensors of different dtypes"));
+  EXPECT_TRUE(
+      contains(testing::error_message([&] { dist::all_reduce(d); }), "the ranks passed tensors of different dtypes"));
   Tensor i = ones({2}, kLong);
   EXPECT_EQ(testing::error_message([&] { dist::all_reduce(i, ReduceOp::AVG); }),
             "all_reduce: ReduceOp.AVG needs a floating-point tensor, got torch.int64");
   EXPECT_EQ(testing::error_message([&] { dist::broadcast(i, 7); }),
             "Invalid rootRank: 7 (the group has " + std::to_string(dist::get_world_size()) + " ranks)");
   std::vector<Tensor> wrong{ones({2})};
-  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_gather(wrong, ones({2})); }), "all_gather: the output list has 1 tensors"));
+  EXPECT_TRUE(contains(testing::error_message([&] { dist::all_gather(wrong, ones({2})); }),
+                       "all_gather: the output list has 1 tensors"));
   EXPECT_EQ(testing::error_message([] { dist::init_process_group("mpi"); }),
             "trying to initialize the default process group twice!");
   EXPECT_EQ(testing::error_message([] { dist::new_process_group("xyz"); }), "Invalid backend: 'xyz'");
@@ -116,7 +119,8 @@ TEST(Collectives, BadArgumentsAreErrors) {
 
 TEST(Collectives, BeforeInitAndAfterDestroy) {
   dist::destroy_process_group();
-  const std::string msg = "Default process group has not been initialized, please make sure to call init_process_group.";
+  const std::string msg =
+      "Default process group has not been initialized, please make sure to call init_process_group.";
   EXPECT_FALSE(dist::is_initialized());
   EXPECT_EQ(testing::error_message([] { dist::get_rank(); }), msg);
   EXPECT_EQ(testing::error_message([] { dist::all_reduce(ones({1})); }), msg);
@@ -146,7 +150,8 @@ TEST(Collectives, RankThatFailsMakesOthersTimeOut) {
                   "] all_reduce timed out after 2000 ms: not every rank joined it (a rank may have failed, exited or "
                   "be waiting in another collective)");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2900));
-    EXPECT_TRUE(contains(testing::error_message([&] { group->allreduce({t}); }), "all_reduce: the process group is unusable after an earlier failure"));
+    EXPECT_TRUE(contains(testing::error_message([&] { group->allreduce({t}); }),
+                         "all_reduce: the process group is unusable after an earlier failure"));
   }
   group.reset();
   dist::barrier();

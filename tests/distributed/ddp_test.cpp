@@ -30,7 +30,9 @@ std::pair<Tensor, Tensor> global_batch(int step, std::vector<int64_t> shape) {
 }
 Tensor shard(const Tensor& t, int rank, int n) { return t.narrow(0, rank * (kBatch / n), kBatch / n); }
 
-nn::Sequential mlp() { return nn::Sequential(nn::Linear(6, 40), nn::ReLU(), nn::Linear(40, 30), nn::ReLU(), nn::Linear(30, 10)); }
+nn::Sequential mlp() {
+  return nn::Sequential(nn::Linear(6, 40), nn::ReLU(), nn::Linear(40, 30), nn::ReLU(), nn::Linear(30, 10));
+}
 nn::Sequential cnn() {
   return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::ReLU(),
                         nn::Flatten(), nn::Linear(4 * 6 * 6, 10));
@@ -110,8 +112,10 @@ TEST(DDP, CnnWithBatchNormMatchesSimulatedRanks) {
       F::cross_entropy(ref->forward(shard(x, r, n)), shard(y, r, n)).backward();
       auto ps = ref->parameters();
       for (size_t i = 0; i < ps.size(); ++i) {
-        if (r == 0) grad_sum.push_back(ps[i].grad().clone());
-        else grad_sum[i] = grad_sum[i] + ps[i].grad();
+        if (r == 0)
+          grad_sum.push_back(ps[i].grad().clone());
+        else
+          grad_sum[i] = grad_sum[i] + ps[i].grad();
       }
       if (r == 0)
         for (const Tensor& b : ref->buffers()) rank0_buffers.push_back(b.clone());
@@ -196,9 +200,14 @@ TEST(DDP, UnusedParameterWithoutDetectionIsAnError) {
   Branches net;
   auto ddp = DistributedDataParallel(net.ptr());
   ddp->forward(ones({2, 6}), false).sum().backward();
-  EXPECT_EQ(testing::error_message([&] { ddp->forward(ones({2, 6}), false); }).rfind("Expected to have finished reduction in the prior iteration before starting a "
-                                    "new one. This error indicates that your module has parameters that were not "
-                                    "used in producing loss.", 0), 0u);
+  EXPECT_EQ(testing::error_message([&] {
+              ddp->forward(ones({2, 6}), false);
+            })
+                .rfind("Expected to have finished reduction in the prior iteration before starting a "
+                       "new one. This error indicates that your module has parameters that were not "
+                       "used in producing loss.",
+                       0),
+            0u);
 }
 
 // Rank 0 writes the checkpoint; every rank resumes from it into a fresh model and continues

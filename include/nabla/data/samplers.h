@@ -90,8 +90,7 @@ class DistributedSampler : public Sampler {
   size_t rank() const noexcept { return rank_; }
 
  protected:
-  DistributedSampler(size_t size, size_t num_replicas, size_t rank, bool allow_duplicates, bool shuffle,
-                     uint64_t seed);
+  DistributedSampler(size_t size, size_t num_replicas, size_t rank, bool allow_duplicates, bool shuffle, uint64_t seed);
 
  private:
   size_t local_size() const noexcept;
@@ -107,8 +106,8 @@ class DistributedSampler : public Sampler {
 /// Python's DistributedSampler(shuffle=True, seed=seed, drop_last=!allow_duplicates).
 class DistributedRandomSampler : public DistributedSampler {
  public:
-  explicit DistributedRandomSampler(size_t size, size_t num_replicas = 1, size_t rank = 0,
-                                    bool allow_duplicates = true, uint64_t seed = 0);
+  explicit DistributedRandomSampler(size_t size, size_t num_replicas = 1, size_t rank = 0, bool allow_duplicates = true,
+                                    uint64_t seed = 0);
 };
 
 /// Python's DistributedSampler(shuffle=False, drop_last=!allow_duplicates).

@@ -58,12 +58,18 @@ void init_mpi() {
 
 MPI_Datatype mpi_type(ScalarType t) {
   switch (t) {
-    case kByte: return MPI_UINT8_T;
-    case kInt: return MPI_INT32_T;
-    case kLong: return MPI_INT64_T;
-    case kFloat: return MPI_FLOAT;
-    case kDouble: return MPI_DOUBLE;
-    case kBool: return MPI_C_BOOL;
+    case kByte:
+      return MPI_UINT8_T;
+    case kInt:
+      return MPI_INT32_T;
+    case kLong:
+      return MPI_INT64_T;
+    case kFloat:
+      return MPI_FLOAT;
+    case kDouble:
+      return MPI_DOUBLE;
+    case kBool:
+      return MPI_C_BOOL;
   }
   return MPI_DATATYPE_NULL;
 }
@@ -72,9 +78,12 @@ MPI_Op mpi_op(ReduceOp op, ScalarType t) {
   if (t == kBool) return op == ReduceOp::MIN ? MPI_LAND : MPI_LOR;
   switch (op) {
     case ReduceOp::SUM:
-    case ReduceOp::AVG: return MPI_SUM;
-    case ReduceOp::MAX: return MPI_MAX;
-    case ReduceOp::MIN: return MPI_MIN;
+    case ReduceOp::AVG:
+      return MPI_SUM;
+    case ReduceOp::MAX:
+      return MPI_MAX;
+    case ReduceOp::MIN:
+      return MPI_MIN;
   }
   return MPI_SUM;
 }
@@ -104,9 +113,10 @@ class ProcessGroupMPI final : public ProcessGroup {
     // Note [Process groups]: a collective some rank never joined would keep the thread in MPI
     // forever; after waiting a timeout for it, the job is ended rather than left hanging.
     if (!queue_.stop(timeout_)) {
-      std::fprintf(stderr, "[Rank %d] nabla::distributed: a collective did not finish within %lld ms while the "
-                   "process group was destroyed; aborting the job (MPI_Abort)\n", rank_,
-                   static_cast<long long>(timeout_.count()));
+      std::fprintf(stderr,
+                   "[Rank %d] nabla::distributed: a collective did not finish within %lld ms while the "
+                   "process group was destroyed; aborting the job (MPI_Abort)\n",
+                   rank_, static_cast<long long>(timeout_.count()));
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
     MPI_Comm_free(&comm_);
@@ -147,19 +157,21 @@ class ProcessGroupMPI final : public ProcessGroup {
     check_usable("broadcast");
     NABLA_CHECK(root >= 0 && root < size_, "Invalid rootRank: ", root, " (the group has ", size_, " ranks)");
     Staged s = stage("broadcast", tensors, /*copy_in=*/rank_ == root);
-    return submit("broadcast", [s] { unstage(s); }, [this, s, root] {
-      for (const Tensor& b : s.buffers) {
-        check_match("broadcast", 10 + root, b);
-        check_mpi(MPI_Bcast(b.data_ptr(), count(b), mpi_type(b.scalar_type()), root, comm_), "broadcast");
-      }
-    });
+    return submit(
+        "broadcast", [s] { unstage(s); },
+        [this, s, root] {
+          for (const Tensor& b : s.buffers) {
+            check_match("broadcast", 10 + root, b);
+            check_mpi(MPI_Bcast(b.data_ptr(), count(b), mpi_type(b.scalar_type()), root, comm_), "broadcast");
+          }
+        });
   }
 
   std::shared_ptr<Work> allgather(const std::vector<Tensor>& outputs, const Tensor& input) override {
     check_usable("all_gather");
     NABLA_CHECK(input.defined(), "all_gather: got an undefined tensor");
-    NABLA_CHECK(outputs.size() == static_cast<size_t>(size_),
-                "all_gather: the output list has ", outputs.size(), " tensors, the group has ", size_, " ranks");
+    NABLA_CHECK(outputs.size() == static_cast<size_t>(size_), "all_gather: the output list has ", outputs.size(),
+                " tensors, the group has ", size_, " ranks");
     for (const Tensor& o : outputs) {
       NABLA_CHECK(o.defined() && o.sizes() == input.sizes() && o.scalar_type() == input.scalar_type(),
                   "all_gather: every output tensor must have the input's shape ", input.sizes(), " and dtype ",
@@ -198,14 +210,13 @@ class ProcessGroupMPI final : public ProcessGroup {
 
  private:
   static int count(const Tensor& t) {
-    NABLA_CHECK(t.numel() <= INT32_MAX, "the 'mpi' backend handles at most ", INT32_MAX,
-                " elements per tensor, got ", t.numel());
+    NABLA_CHECK(t.numel() <= INT32_MAX, "the 'mpi' backend handles at most ", INT32_MAX, " elements per tensor, got ",
+                t.numel());
     return static_cast<int>(t.numel());
   }
 
   void check_usable(const char* what) const {
-    NABLA_CHECK(!health_->broken, what, ": the process group is unusable after an earlier failure: ",
-                health_->reason);
+    NABLA_CHECK(!health_->broken, what, ": the process group is unusable after an earlier failure: ", health_->reason);
   }
 
   // Note [Process groups]: one small all-reduce tells every rank whether all passed the same
@@ -218,8 +229,8 @@ class ProcessGroupMPI final : public ProcessGroup {
                 " with different arguments) at the same point");
     NABLA_CHECK(v[1] == -v[4], what, ": the ranks passed tensors of different sizes (this rank: ", t.numel(),
                 " elements, shape ", t.sizes(), "; others between ", -v[4], " and ", v[1], " elements)");
-    NABLA_CHECK(v[2] == -v[5], what, ": the ranks passed tensors of different dtypes (this rank: ",
-                dtype_name(t.scalar_type()), ")");
+    NABLA_CHECK(v[2] == -v[5], what,
+                ": the ranks passed tensors of different dtypes (this rank: ", dtype_name(t.scalar_type()), ")");
   }
 
   std::shared_ptr<Work> submit(const char* what, std::function<void()> finish, std::function<void()> task) {

@@ -17,7 +17,7 @@ namespace c10d {
 /// c10d::ReduceOp (torch.distributed.ReduceOp).
 struct ReduceOp {
   enum RedOpType { SUM, AVG, MAX, MIN };
-  ReduceOp(RedOpType op = SUM) : op_(op) {}  // NOLINT: implicit, as libtorch
+  ReduceOp(RedOpType op = SUM) : op_(op) {}   // NOLINT: implicit, as libtorch
   operator RedOpType() const { return op_; }  // NOLINT
   RedOpType op_;
 };
@@ -69,10 +69,14 @@ class ProcessGroup {
   }
   static nabla::distributed::ReduceOp to_nabla(ReduceOp op) {
     switch (op) {
-      case ReduceOp::AVG: return nabla::distributed::ReduceOp::AVG;
-      case ReduceOp::MAX: return nabla::distributed::ReduceOp::MAX;
-      case ReduceOp::MIN: return nabla::distributed::ReduceOp::MIN;
-      case ReduceOp::SUM: break;
+      case ReduceOp::AVG:
+        return nabla::distributed::ReduceOp::AVG;
+      case ReduceOp::MAX:
+        return nabla::distributed::ReduceOp::MAX;
+      case ReduceOp::MIN:
+        return nabla::distributed::ReduceOp::MIN;
+      case ReduceOp::SUM:
+        break;
     }
     return nabla::distributed::ReduceOp::SUM;
   }
