@@ -1,4 +1,5 @@
 // DistributedDataParallel's gradient reduction (Note [DDP reducer]).
+#include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
@@ -13,7 +14,7 @@ namespace nabla::nn::parallel::detail {
 namespace {
 using Clock = std::chrono::steady_clock;
 // PyTorch's first bucket (dist._DEFAULT_FIRST_BUCKET_BYTES): small, so that the first
-// all-reduce starts early in backward.
+// all-reduce starts early in backward (nabla: never above bucket_cap_mb).
 constexpr int64_t kFirstBucketBytes = 1024 * 1024;
 }  // namespace
 
@@ -151,7 +152,7 @@ Reducer::Reducer(std::vector<Tensor> parameters, std::vector<Tensor> buffers,
   const auto cap = static_cast<int64_t>(options.bucket_cap_mb() * 1024 * 1024);
   st.bucket_of.resize(st.params.size());
   st.slot_of.resize(st.params.size());
-  int64_t limit = kFirstBucketBytes, bytes = 0;
+  int64_t limit = std::min(kFirstBucketBytes, cap), bytes = 0;
   std::vector<int64_t> sizes;
   for (size_t k = st.params.size(); k-- > 0;) {
     const Tensor& p = st.params[k];
