@@ -39,6 +39,7 @@ struct ReducerState {
   bool require_sync = true;
   // One backward's reduction.
   bool expecting = false;
+  bool started = false;  // a gradient was marked ready since prepare()
   std::vector<bool> ready;
   size_t next_bucket = 0;
   Tensor used;  // int32 per parameter: used locally, then by how many ranks
@@ -62,6 +63,7 @@ struct ReducerState {
     used_work.reset();
     wait_time = std::chrono::nanoseconds(0);
     expecting = true;
+    started = false;
   }
 
   // Puts parameter i's gradient (g, plus what .grad() holds from no_sync() steps) in its slot.
@@ -84,6 +86,7 @@ struct ReducerState {
       s.zero_();
     }
     ready[i] = true;
+    started = true;
     if (is_used) used[static_cast<int64_t>(i)].fill_(1);
     --buckets[bucket_of[i]].pending;
     launch_ready();
@@ -193,7 +196,9 @@ Reducer::~Reducer() {
 
 void Reducer::before_forward() {
   ReducerState& st = *state_;
-  NABLA_CHECK(!st.expecting,
+  // A forward that no backward followed (an evaluation with grad mode on) leaves nothing to
+  // finish; a backward that did not reach every parameter does.
+  NABLA_CHECK(!st.expecting || !st.started,
               "Expected to have finished reduction in the prior iteration before starting a new one. This error "
               "indicates that your module has parameters that were not used in producing loss. You can enable "
               "unused parameter detection by passing the keyword argument `find_unused_parameters=True` to "

@@ -1,6 +1,7 @@
 // DistributedDataParallel under mpirun (-np 2 and -np 3) against the same training in one
 // process: an MLP, a CNN with BatchNorm, no_sync, unused parameters, checkpoint/resume.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -33,8 +34,10 @@ Tensor shard(const Tensor& t, int rank, int n) { return t.narrow(0, rank * (kBat
 nn::Sequential mlp() {
   return nn::Sequential(nn::Linear(6, 40), nn::ReLU(), nn::Linear(40, 30), nn::ReLU(), nn::Linear(30, 10));
 }
+// The convolution has no bias: BatchNorm cancels it, so its gradient is rounding noise that
+// Adam would amplify into different steps on different reduction orders.
 nn::Sequential cnn() {
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::ReLU(),
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)), nn::BatchNorm2d(4), nn::ReLU(),
                         nn::Flatten(), nn::Linear(4 * 6 * 6, 10));
 }
 
@@ -199,6 +202,8 @@ TEST(DDP, UnusedParameters) {
 TEST(DDP, UnusedParameterWithoutDetectionIsAnError) {
   Branches net;
   auto ddp = DistributedDataParallel(net.ptr());
+  // A forward without backward (evaluation with grad mode on) leaves nothing to finish.
+  ddp->forward(ones({2, 6}), true);
   ddp->forward(ones({2, 6}), false).sum().backward();
   EXPECT_EQ(testing::error_message([&] {
               ddp->forward(ones({2, 6}), false);
@@ -214,7 +219,12 @@ TEST(DDP, UnusedParameterWithoutDetectionIsAnError) {
 // exactly as the run that never stopped.
 TEST(DDP, CheckpointFromRank0ResumedOnAllRanks) {
   const int n = dist::get_world_size(), me = dist::get_rank();
-  const std::string path = (std::filesystem::temp_directory_path() / "nabla_ddp_checkpoint.safetensors").string();
+  // One file per job (ctest may run the 2- and 3-process jobs at once): rank 0's process id.
+  Tensor pid = tensor(std::vector<int64_t>{static_cast<int64_t>(getpid())}, kLong);
+  dist::broadcast(pid, 0);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("nabla_ddp_checkpoint_" + std::to_string(pid.item<int64_t>()) + ".safetensors"))
+                               .string();
   auto net = mlp();
   auto ddp = DistributedDataParallel(net.ptr());
   optim::Adam opt(net->parameters(), optim::AdamOptions(0.01));

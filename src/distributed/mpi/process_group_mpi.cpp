@@ -1,5 +1,7 @@
-// The MPI backend of ProcessGroup (Note [Process groups]): OpenMPI or any MPI-3 library with
-// MPI_THREAD_SERIALIZED, since the collectives run on the group's own thread.
+// The MPI backend of ProcessGroup (Note [Process groups]): OpenMPI or any MPI-3 library. The
+// collectives run on each group's own thread, so MPI is initialised with MPI_THREAD_MULTIPLE
+// (several groups may be in a collective at once); a program that initialised MPI itself with
+// MPI_THREAD_SERIALIZED can use one group at a time.
 // The C API only (OpenMPI's C++ bindings are deprecated and warn under -Wextra).
 #define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
@@ -44,7 +46,7 @@ void init_mpi() {
   NABLA_CHECK(!finalized, "init_process_group: MPI was finalized in this process; it cannot be initialized again");
   if (!initialised) {
     int provided = 0;
-    NABLA_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) == MPI_SUCCESS,
+    NABLA_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) == MPI_SUCCESS,
                 "init_process_group: MPI_Init_thread failed");
     nabla_initialised_mpi = true;
     std::atexit(finalize_at_exit);
