@@ -3,12 +3,14 @@
 // - steps per second of SGD training on the Fashion-MNIST MLP and CNN of
 //   examples/train_fashion_mnist (random 1x28x28 images, global batch 64): one process on the
 //   whole batch (rank 0 alone, rank 1 asleep) against two DDP processes on 32 rows each;
-// - the share of the all-reduce time that DDP hides behind backward: 1 - (time backward waits
-//   for unfinished all-reduces) / (time the same buckets' all-reduces take on their own);
+// - the share of the all-reduce time that DDP hides behind backward: with c the step's time
+//   under no_sync() (no communication), a the time the same buckets' all-reduces take on their
+//   own and t the DDP step's time, (c + a - t) / a (1: all hidden, 0: none, below 0: DDP costs
+//   more than computing and communicating one after the other);
 // - all-reduce bandwidth (float32 sum, 1-64 MB) of nabla::distributed::all_reduce next to a
 //   plain MPI_Allreduce loop over the same buffer (the ratio: nabla / MPI, goal >= 0.9).
 //   cmake -S . -B build-bench -DNABLA_BUILD_BENCH=ON && cmake --build build-bench --target ddp
-//   mpirun -np 2 --bind-to none ./build-bench/bench/ddp      # add --allow-run-as-root as root
+//   mpirun -np 2 --bind-to none --mca mpi_yield_when_idle 1 ./build-bench/bench/ddp   # root: --allow-run-as-root
 #include <mpi.h>
 #include <nabla/distributed.h>
 #include <nabla/nabla.h>
@@ -17,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,9 +81,9 @@ double single_process_steps_per_second(const std::string& kind, int steps) {
   return rate;
 }
 
+// Seconds per step: DDP's, under no_sync(), and the buckets' all-reduces alone.
 struct DdpResult {
-  double steps_per_second;
-  double hidden_share;
+  double step, compute, comm;
   size_t buckets;
 };
 
@@ -92,19 +95,24 @@ DdpResult ddp_steps_per_second(const std::string& kind, int steps) {
   optim::SGD opt(net->parameters(), optim::SGDOptions(0.01).momentum(0.9));
   Tensor x = randn({kBatch, 1, 28, 28}).narrow(0, me * kBatch / n, kBatch / n).contiguous();
   Tensor y = randint(0, 10, {kBatch}).narrow(0, me * kBatch / n, kBatch / n).contiguous();
-  double waited = 0;
   auto step = [&] {
     opt.zero_grad();
     nn::functional::cross_entropy(ddp->forward(x), y).backward();
     opt.step();
-    waited += std::chrono::duration<double>(ddp->reducer().last_wait_time()).count();
+  };
+  auto time_steps = [&] {
+    dist::barrier();
+    const auto t = Clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    return slowest(seconds_since(t)) / steps;
   };
   step();
-  dist::barrier();
-  waited = 0;
-  const auto t = Clock::now();
-  for (int i = 0; i < steps; ++i) step();
-  const double rate = steps / slowest(seconds_since(t));
+  const double ddp_step = time_steps();
+  double compute_step = 0;
+  {
+    auto guard = ddp->no_sync();
+    compute_step = time_steps();
+  }
 
   // The same buckets' all-reduces on their own: issued together, waited for together.
   std::vector<Tensor> flats;
@@ -121,30 +129,37 @@ DdpResult ddp_steps_per_second(const std::string& kind, int steps) {
     for (const Tensor& f : flats) works.push_back(dist::all_reduce(f, dist::ReduceOp::AVG, true));
     for (auto& w : works) w->wait();
   }
-  const double comm = slowest(seconds_since(c));
-  return {rate, 1 - slowest(waited) / comm, flats.size()};
+  const double comm_step = slowest(seconds_since(c)) / steps;
+  return {ddp_step, compute_step, comm_step, flats.size()};
 }
 
 void bandwidth() {
-  std::printf("\nall_reduce, float32 sum over %d processes (bandwidth: bytes / time per call)\n",
-              dist::get_world_size());
-  std::printf("%8s %14s %14s %8s\n", "MB", "nabla GB/s", "MPI GB/s", "ratio");
+  if (dist::get_rank() == 0) {
+    std::printf("\nall_reduce, float32 sum over %d processes (bandwidth: bytes / time per call)\n",
+                dist::get_world_size());
+    std::printf("%8s %14s %14s %8s\n", "MB", "nabla GB/s", "MPI GB/s", "ratio");
+  }
   for (int64_t mb = 1; mb <= 64; mb *= 2) {
     const int64_t numel = mb * 1024 * 1024 / 4;
     const int reps = static_cast<int>(std::max<int64_t>(3, 128 / mb));
     Tensor t = ones({numel});
-    dist::all_reduce(t);
-    dist::barrier();
-    auto start = Clock::now();
-    for (int i = 0; i < reps; ++i) dist::all_reduce(t);
-    const double nabla_s = slowest(seconds_since(start)) / reps;
     std::vector<float> buffer(static_cast<size_t>(numel), 1.0f);
-    MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(numel), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    MPI_Barrier(MPI_COMM_WORLD);
-    start = Clock::now();
-    for (int i = 0; i < reps; ++i)
+    std::function<void()> with_nabla = [&] { dist::all_reduce(t); };
+    std::function<void()> with_mpi = [&] {
       MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(numel), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    const double mpi_s = slowest(seconds_since(start)) / reps;
+    };
+    with_nabla();
+    with_mpi();
+    // Alternating rounds, so that a change in the machine's load affects both alike.
+    double nabla_s = 0, mpi_s = 0;
+    for (int i = 0; i < reps; ++i) {
+      for (auto [call, total] : {std::pair{&with_nabla, &nabla_s}, std::pair{&with_mpi, &mpi_s}}) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        const auto start = Clock::now();
+        (*call)();
+        *total += slowest(seconds_since(start)) / reps;
+      }
+    }
     const double bytes = static_cast<double>(numel) * 4;
     if (dist::get_rank() == 0)
       std::printf("%8lld %14.2f %14.2f %8.2f\n", static_cast<long long>(mb), bytes / nabla_s / 1e9, bytes / mpi_s / 1e9,
@@ -160,16 +175,18 @@ int main() {
   const int n = dist::get_world_size();
   if (dist::get_rank() == 0)
     std::printf(
-        "Fashion-MNIST training steps per second (global batch %lld, SGD, 1 thread per process)\n"
-        "%6s %12s %12s %8s %8s %14s\n",
-        static_cast<long long>(kBatch), "model", "1 process", "DDP", "ratio", "buckets", "hidden comm");
+        "Fashion-MNIST training, steps per second (global batch %lld, SGD, 1 thread per process)\n"
+        "%6s %10s %10s %7s | DDP step: %9s %9s %9s %8s %7s\n",
+        static_cast<long long>(kBatch), "model", "1 process", "DDP", "ratio", "ms", "compute", "comm", "buckets",
+        "hidden");
   for (const std::string kind : {"mlp", "cnn"}) {
     const int steps = kind == "mlp" ? 200 : 20;
     const double one = single_process_steps_per_second(kind, steps);
     const DdpResult d = ddp_steps_per_second(kind, steps);
     if (dist::get_rank() == 0)
-      std::printf("%6s %12.1f %9.1f(%d) %8.2f %8zu %13.0f%%\n", kind.c_str(), one, d.steps_per_second, n,
-                  d.steps_per_second / one, d.buckets, 100 * d.hidden_share);
+      std::printf("%6s %10.1f %7.1f(%d) %7.2f | %19.2f %9.2f %9.2f %8zu %6.0f%%\n", kind.c_str(), one, 1 / d.step, n,
+                  1 / d.step / one, d.step * 1e3, d.compute * 1e3, d.comm * 1e3, d.buckets,
+                  100 * (d.compute + d.comm - d.step) / d.comm);
   }
   bandwidth();
   dist::destroy_process_group();
