@@ -79,7 +79,9 @@ void init_process_group(const std::string& backend = "mpi", std::chrono::millise
 bool is_initialized();
 /// The default group (errors before init_process_group).
 const std::shared_ptr<ProcessGroup>& default_process_group();
-/// Finishes the default group's collectives and releases it (and MPI, when it started MPI).
+/// Finishes the default group's collectives and releases it. MPI itself stays initialised
+/// until the process exits (then nabla finalises it, when nabla initialised it): MPI cannot be
+/// initialised twice, so init_process_group may follow.
 void destroy_process_group();
 int get_rank();
 int get_world_size();

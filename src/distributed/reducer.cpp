@@ -213,6 +213,9 @@ void Reducer::after_forward(const std::vector<Tensor>& outputs) {
   if (!GradMode::is_enabled() || !st.require_sync || st.params.empty()) return;
   st.prepare();
   if (!st.find_unused) return;
+  NABLA_CHECK(!outputs.empty(),
+              "DistributedDataParallel: find_unused_parameters needs the wrapped module's forward to return a "
+              "Tensor (the graph is searched from it for the parameters it used)");
   // The graph's nodes reachable from the outputs; a parameter whose AccumulateGrad is not
   // among them gets no gradient in this backward.
   std::unordered_set<const autograd::Node*> seen;

@@ -215,6 +215,28 @@ TEST(DDP, UnusedParameterWithoutDetectionIsAnError) {
             0u);
 }
 
+// A forward that returns two tensors: find_unused_parameters cannot search its graph.
+struct TwoOutputsImpl : nn::Module {
+  nn::Linear a{nullptr};
+  TwoOutputsImpl() { a = register_module("a", nn::Linear(6, 2)); }
+  std::pair<Tensor, Tensor> forward(const Tensor& x) { return {a(x), a(x) * 2}; }
+};
+NABLA_MODULE(TwoOutputs);
+
+TEST(DDP, FindUnusedNeedsATensorOutput) {
+  TwoOutputs net;
+  auto plain = DistributedDataParallel(net.ptr());
+  auto [o1, o2] = plain->forward(ones({2, 6}));
+  (o1.sum() + o2.sum()).backward();
+  EXPECT_TRUE(net->a->weight.grad().defined());
+  auto ddp = DistributedDataParallel(net.ptr(), DistributedDataParallelOptions().find_unused_parameters(true));
+  EXPECT_EQ(testing::error_message([&] {
+              ddp->forward(ones({2, 6}));
+            }),
+            "DistributedDataParallel: find_unused_parameters needs the wrapped module's forward to return a Tensor "
+            "(the graph is searched from it for the parameters it used)");
+}
+
 // Rank 0 writes the checkpoint; every rank resumes from it into a fresh model and continues
 // exactly as the run that never stopped.
 TEST(DDP, CheckpointFromRank0ResumedOnAllRanks) {
