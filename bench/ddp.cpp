@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "../examples/fashion_mnist_models.h"
+
 namespace {
 
 using namespace nabla;
@@ -34,16 +36,6 @@ constexpr int64_t kBatch = 64;
 constexpr int kDoneTag = 77;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-nn::Sequential make_model(const std::string& kind) {
-  if (kind == "mlp") {
-    return nn::Sequential(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
-                          nn::Linear(128, 10));
-  }
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Flatten(), nn::Linear(3136, 128), nn::ReLU(), nn::Linear(128, 10));
-}
 
 // The slowest rank's value.
 double slowest(double v) {
@@ -57,7 +49,7 @@ double single_process_steps_per_second(const std::string& kind, int steps) {
   double rate = 0;
   if (dist::get_rank() == 0) {
     manual_seed(0);
-    auto net = make_model(kind);
+    auto net = fashion_mnist_model(kind);
     optim::SGD opt(net->parameters(), optim::SGDOptions(0.01).momentum(0.9));
     Tensor x = randn({kBatch, 1, 28, 28}), y = randint(0, 10, {kBatch});
     auto step = [&] {
@@ -90,7 +82,7 @@ struct DdpResult {
 DdpResult ddp_steps_per_second(const std::string& kind, int steps) {
   const int n = dist::get_world_size(), me = dist::get_rank();
   manual_seed(0);
-  auto net = make_model(kind);
+  auto net = fashion_mnist_model(kind);
   auto ddp = nn::parallel::DistributedDataParallel(net.ptr());
   optim::SGD opt(net->parameters(), optim::SGDOptions(0.01).momentum(0.9));
   Tensor x = randn({kBatch, 1, 28, 28}).narrow(0, me * kBatch / n, kBatch / n).contiguous();

@@ -25,6 +25,8 @@
 #include <optional>
 #include <sstream>
 
+#include "fashion_mnist_models.h"
+
 namespace {
 
 namespace nn = nabla::nn;
@@ -50,16 +52,6 @@ struct Config {
 
 // Fashion-MNIST's pixel mean and standard deviation (training set).
 constexpr double kMean = 0.2860, kStd = 0.3530;
-
-nn::Sequential make_model(const std::string& kind) {
-  if (kind == "mlp") {
-    return nn::Sequential(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
-                          nn::Linear(128, 10));
-  }
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Flatten(), nn::Linear(3136, 128), nn::ReLU(), nn::Linear(128, 10));
-}
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, const std::vector<nabla::Tensor>& params) {
   if (c.optimizer == "sgd") {
@@ -197,7 +189,7 @@ int run(const Config& c) {
   auto test_set = data::datasets::FashionMNIST(c.data_root, false).map(data::transforms::Normalize<>(kMean, kStd));
   data::DataLoader test_loader(std::move(test_set), data::DataLoaderOptions(1000));
 
-  nn::Sequential model = make_model(c.model);
+  nn::Sequential model = fashion_mnist_model(c.model);
   nabla::nn::parallel::DistributedDataParallel<nn::SequentialImpl> ddp(nullptr);
   if (c.distributed) ddp = nabla::nn::parallel::DistributedDataParallel(model.ptr());
   auto opt = make_optimizer(c, model->parameters());
