@@ -332,6 +332,9 @@ int main(int argc, char** argv) {
     return run(c);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    // The other processes would wait for this one in their next collective until the group's
+    // timeout: end the whole job now.
+    if (nabla::distributed::is_initialized()) nabla::distributed::default_process_group()->abort(1);
     return 1;
   }
 }
