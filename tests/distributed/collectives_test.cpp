@@ -164,12 +164,12 @@ TEST(Collectives, RankThatFailsMakesOthersTimeOut) {
 // `--throw-on-rank R` instead lets rank R throw a nabla::Error out of main while the others wait
 // in an all_reduce; `--exit-on-rank R` lets rank R catch it and return 1 from main, as a program
 // that reports its error does (tests/distributed/rank_throws_test.sh checks that the job fails
-// with the error, within the group's timeout of 5 s).
+// with the error, within the group's timeout of 2 s).
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const std::string mode = argc == 3 ? argv[1] : "";
   if (mode == "--throw-on-rank" || mode == "--exit-on-rank") {
-    nabla::distributed::init_process_group("mpi", std::chrono::seconds(5));
+    nabla::distributed::init_process_group("mpi", std::chrono::seconds(2));
     if (nabla::distributed::get_rank() == std::stoi(argv[2])) {
       try {
         nabla::matmul(nabla::ones({2, 3}), nabla::ones({4, 2}));
