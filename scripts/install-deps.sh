@@ -29,6 +29,8 @@ if [ "${1:-}" = "--test" ]; then
     chromium
     # the sanitizer builds (Clang, its OpenMP, ASan/UBSan/TSan and libFuzzer) and memcheck
     clang libomp-dev libclang-rt-14-dev valgrind
+    # the multi-host test of nabla::distributed: network namespaces and a veth pair (ip netns)
+    iproute2
   )
 fi
 
