@@ -49,6 +49,8 @@ exec ip netns exec $ns1 unshare --uts sh -c 'hostname nabla-host-b && exec sh -c
 AGENT
 chmod +x "$tmp/agent.sh"
 
+# As tests/distributed/run_mpi.sh: no LeakSanitizer under ASan (OpenMPI's allocations).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 before=$(bytes "$ns1" "$if1" rx_bytes)
 # 10.231.0.0/24 names the veth in both namespaces (the interfaces' names differ).
@@ -56,7 +58,7 @@ ip netns exec "$ns0" unshare --uts sh -c 'hostname nabla-host-a && exec "$@"' sh
   timeout 100 mpirun --allow-run-as-root --timeout 90 -np 2 --hostfile "$tmp/hostfile" --map-by node --bind-to none \
   --mca plm_rsh_agent "$tmp/agent.sh" --mca btl tcp,self \
   --mca btl_tcp_if_include 10.231.0.0/24 --mca oob_tcp_if_include 10.231.0.0/24 \
-  -x OMP_NUM_THREADS=1 -x PATH -x LD_LIBRARY_PATH \
+  -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS -x PATH -x LD_LIBRARY_PATH \
   "$program" --gtest_filter='Collectives.AllReduceEveryDtypeAndLayout:Collectives.BroadcastAndAllGather:DDP.MlpMatchesSingleProcess:DDP.CnnWithBatchNormMatchesSimulatedRanks:C10d.*' \
   | tee "$tmp/log"
 grep -q "rank 0 of 2 on nabla-host-a" "$tmp/log" && grep -q "rank 1 of 2 on nabla-host-b" "$tmp/log" || {
