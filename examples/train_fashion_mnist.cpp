@@ -4,11 +4,14 @@
 //   ./train_fashion_mnist                               # MLP, 2 epochs, Adam, cosine LR: under a minute
 //   ./train_fashion_mnist --model cnn --epochs 5 --out runs/cnn
 //   ./train_fashion_mnist --resume runs/cnn/checkpoint_epoch3.safetensors --epochs 5 --out runs/cnn
+//   mpirun -np 2 ./train_fashion_mnist --distributed      # each process computes half of every batch
 // Writes OUT/metrics.csv, OUT/metrics.svg, OUT/checkpoint_epoch<N>.safetensors (model, optimizer,
 // scheduler, loader, rng, epoch) and OUT/model.safetensors (the model's state_dict, PyTorch keys:
 // torch's model.load_state_dict(safetensors.torch.load_file("model.safetensors")) reads it).
 #include <nabla/checkpoint.h>
+#include <nabla/distributed.h>
 #include <nabla/nabla.h>
+#include <nabla/nn/parallel/distributed.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,7 +22,10 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
+
+#include "fashion_mnist_models.h"
 
 namespace {
 
@@ -41,20 +47,11 @@ struct Config {
   std::string resume;
   std::string data_root = data::datasets::FashionMNIST::kDefaultRoot;
   size_t train_limit = 0;  // 0: all images
+  bool distributed = false;
 };
 
 // Fashion-MNIST's pixel mean and standard deviation (training set).
 constexpr double kMean = 0.2860, kStd = 0.3530;
-
-nn::Sequential make_model(const std::string& kind) {
-  if (kind == "mlp") {
-    return nn::Sequential(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
-                          nn::Linear(128, 10));
-  }
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Flatten(), nn::Linear(3136, 128), nn::ReLU(), nn::Linear(128, 10));
-}
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, const std::vector<nabla::Tensor>& params) {
   if (c.optimizer == "sgd") {
@@ -161,10 +158,26 @@ void check_same(const nabla::Checkpoint& ckpt, const std::string& key, const std
   }
 }
 
+// Note [Distributed demo]
+// With --distributed every process reads the same batches in the same order, and rank r
+// computes rows [B*r/n, B*(r+1)/n) of each. Its loss is its rows' summed cross-entropy divided
+// by the whole batch size B and multiplied by n, so that DistributedDataParallel's average of
+// the ranks' gradients is exactly the gradient of the batch's mean loss: the run's losses and
+// weights are those of the single-process run with the same --batch-size and --seed. Only
+// rank 0 prints and writes files.
 int run(const Config& c) {
   nabla::set_num_threads(c.threads);
   nabla::manual_seed(c.seed);
-  std::filesystem::create_directories(c.out);
+  int rank = 0, world = 1;
+  if (c.distributed) {
+    nabla::distributed::init_process_group("mpi");
+    rank = nabla::distributed::get_rank();
+    world = nabla::distributed::get_world_size();
+    if (c.batch_size < static_cast<size_t>(world))
+      throw std::runtime_error("--batch-size must be at least the number of processes");
+  }
+  const bool leader = rank == 0;
+  if (leader) std::filesystem::create_directories(c.out);
 
   auto train_full = std::make_shared<data::datasets::FashionMNIST>(c.data_root, true);
   const size_t n_train = c.train_limit > 0 ? std::min(c.train_limit, *train_full->size()) : *train_full->size();
@@ -176,7 +189,9 @@ int run(const Config& c) {
   auto test_set = data::datasets::FashionMNIST(c.data_root, false).map(data::transforms::Normalize<>(kMean, kStd));
   data::DataLoader test_loader(std::move(test_set), data::DataLoaderOptions(1000));
 
-  nn::Sequential model = make_model(c.model);
+  nn::Sequential model = fashion_mnist_model(c.model);
+  nabla::nn::parallel::DistributedDataParallel<nn::SequentialImpl> ddp(nullptr);
+  if (c.distributed) ddp = nabla::nn::parallel::DistributedDataParallel(model.ptr());
   auto opt = make_optimizer(c, model->parameters());
   auto sched = make_scheduler(c, *opt, train_loader.size());
   const bool per_batch = c.scheduler == "onecycle";
@@ -195,29 +210,46 @@ int run(const Config& c) {
     nabla::default_generator().set_state(ckpt.generator_state());
     start_epoch = ckpt.get_int("epoch");
     rows = parse_csv(ckpt.get_string("metrics"));
-    std::fprintf(stderr, "resumed from %s after epoch %lld\n", c.resume.c_str(), static_cast<long long>(start_epoch));
+    if (leader)
+      std::fprintf(stderr, "resumed from %s after epoch %lld\n", c.resume.c_str(), static_cast<long long>(start_epoch));
   }
-  std::cout << model << "\n"
-            << train_loader.dataset().size().value() << " training images, " << train_loader.size() << " batches of "
-            << c.batch_size << ", optimizer " << c.optimizer << ", scheduler " << c.scheduler << ", " << c.threads
-            << (c.threads == 1 ? " thread\n" : " threads\n");
+  if (leader)
+    std::cout << model << "\n"
+              << train_loader.dataset().size().value() << " training images, " << train_loader.size() << " batches of "
+              << c.batch_size << ", optimizer " << c.optimizer << ", scheduler " << c.scheduler << ", " << c.threads
+              << (c.threads == 1 ? " thread" : " threads")
+              << (c.distributed ? " per process, " + std::to_string(world) + " processes\n" : "\n");
 
   for (int64_t epoch = start_epoch + 1; epoch <= c.epochs; ++epoch) {
     const auto t0 = Clock::now();
     const double lr = opt->param_groups()[0].options().get_lr();
     model->train();
-    Progress bar(epoch, train_loader.size());
+    std::optional<Progress> bar;
+    if (leader) bar.emplace(epoch, train_loader.size());
     double loss_sum = 0;
     size_t batches = 0;
     for (auto& batch : train_loader) {
       opt->zero_grad();
-      auto loss = nn::functional::cross_entropy(model->forward(batch.data), batch.target);
-      loss.backward();
+      nabla::Tensor loss;
+      if (c.distributed) {
+        // Note [Distributed demo]
+        const int64_t b = batch.data.size(0), begin = b * rank / world, end = b * (rank + 1) / world;
+        auto logits = ddp->forward(batch.data.narrow(0, begin, end - begin));
+        loss = nn::functional::cross_entropy(logits, batch.target.narrow(0, begin, end - begin),
+                                             nn::functional::CrossEntropyFuncOptions().reduction(nabla::kSum)) *
+               (static_cast<double>(world) / static_cast<double>(b));
+        loss.backward();
+        loss = loss.detach() / world;
+        nabla::distributed::all_reduce(loss);  // the batch's mean loss, for the progress bar
+      } else {
+        loss = nn::functional::cross_entropy(model->forward(batch.data), batch.target);
+        loss.backward();
+      }
       opt->step();
       if (per_batch) sched->step();
       loss_sum += loss.item<float>();
       ++batches;
-      bar.update(batches, loss_sum / static_cast<double>(batches));
+      if (bar) bar->update(batches, loss_sum / static_cast<double>(batches));
     }
     if (sched && !per_batch) sched->step();
 
@@ -239,6 +271,7 @@ int run(const Config& c) {
     rows.push_back({epoch, loss_sum / static_cast<double>(batches), test_loss / static_cast<double>(seen),
                     static_cast<double>(correct) / static_cast<double>(seen), lr, secs});
     const Row& r = rows.back();
+    if (!leader) continue;
     std::printf("epoch %lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
                 static_cast<long long>(epoch), r.train_loss, r.test_loss, 100 * r.test_accuracy, r.seconds);
     std::fflush(stdout);
@@ -257,8 +290,11 @@ int run(const Config& c) {
     ckpt.set_string("metrics", csv(rows));
     ckpt.save(c.out + "/checkpoint_epoch" + std::to_string(epoch) + ".safetensors");
   }
-  nabla::save(model->state_dict(), c.out + "/model.safetensors");
-  std::cout << "wrote " << c.out << "/metrics.csv, metrics.svg, checkpoints and model.safetensors\n";
+  if (leader) {
+    nabla::save(model->state_dict(), c.out + "/model.safetensors");
+    std::cout << "wrote " << c.out << "/metrics.csv, metrics.svg, checkpoints and model.safetensors\n";
+  }
+  if (c.distributed) nabla::distributed::destroy_process_group();
   return 0;
 }
 
@@ -289,11 +325,16 @@ int main(int argc, char** argv) {
   app.add_option("--resume", c.resume, "continue from a checkpoint_epoch<N>.safetensors")->check(CLI::ExistingFile);
   app.add_option("--data", c.data_root, "Fashion-MNIST directory (IDX files)")->capture_default_str();
   app.add_option("--train-limit", c.train_limit, "use only the first N training images (0: all)");
+  app.add_flag("--distributed", c.distributed,
+               "data-parallel over the processes of mpirun (MPI): same batches, losses and weights as one process");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(c);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    // The other processes would wait for this one in their next collective until the group's
+    // timeout: end the whole job now.
+    if (nabla::distributed::is_initialized()) nabla::distributed::default_process_group()->abort(1);
     return 1;
   }
 }

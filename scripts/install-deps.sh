@@ -12,6 +12,9 @@ packages=(
   libopenblas-dev libsleef-dev libhwy-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev
   # image files (nabla::vision::io): PNG and JPEG
   libpng-dev libjpeg62-turbo-dev
+  # nabla::distributed's MPI backend and its launcher, mpirun (optional at build time: CMake
+  # builds the backend when it finds MPI; the tests run under mpirun)
+  libopenmpi-dev openmpi-bin
   # examples: command-line flags of the training program, and its data set; graph pictures
   # (nabla::viz renders with Graphviz's dot)
   libcli11-dev dataset-fashion-mnist graphviz
@@ -30,6 +33,8 @@ if [ "${1:-}" = "--test" ]; then
     clang libomp-dev libclang-rt-14-dev valgrind
     # the data of examples/classify_words and its test: word lists of six languages (/usr/share/dict)
     wamerican wngerman wfrench wspanish witalian wportuguese
+    # the multi-host test of nabla::distributed: network namespaces and a veth pair (ip netns)
+    iproute2
   )
 fi
 

@@ -93,4 +93,50 @@ class BucketSampler : public Sampler {
   std::optional<Generator> generator_;
 };
 
+/// The shard of one process (rank) of num_replicas, in the order of Python's DistributedSampler:
+/// the dataset's order for the epoch (a randperm from a generator seeded seed + epoch, or
+/// 0..size-1), padded with its first indices to a multiple of num_replicas (allow_duplicates,
+/// Python's drop_last=False) or cut to one (drop_last=True), then every num_replicas-th index
+/// from position rank. (libtorch's samplers of these names shuffle with std::mt19937 and give
+/// each rank a contiguous block instead.)
+///   nabla::data::samplers::DistributedRandomSampler s(60000, world_size, rank);
+///   for (epoch ...) { s.set_epoch(epoch); s.reset(); while (auto idx = s.next(64)) ... }
+class DistributedSampler : public Sampler {
+ public:
+  void reset(std::optional<size_t> new_size = std::nullopt) override;
+  size_t size() const noexcept override { return local_size(); }
+  /// A new order for the next reset() (Python's set_epoch: call it before each epoch).
+  void set_epoch(size_t epoch) { epoch_ = epoch; }
+  size_t epoch() const noexcept { return epoch_; }
+  size_t num_replicas() const noexcept { return num_replicas_; }
+  size_t rank() const noexcept { return rank_; }
+
+ protected:
+  DistributedSampler(size_t size, size_t num_replicas, size_t rank, bool allow_duplicates, bool shuffle, uint64_t seed);
+
+ private:
+  size_t local_size() const noexcept;
+  size_t size_;
+  size_t num_replicas_;
+  size_t rank_;
+  bool allow_duplicates_;
+  bool shuffle_;
+  uint64_t seed_;
+  size_t epoch_ = 0;
+};
+
+/// Python's DistributedSampler(shuffle=True, seed=seed, drop_last=!allow_duplicates).
+class DistributedRandomSampler : public DistributedSampler {
+ public:
+  explicit DistributedRandomSampler(size_t size, size_t num_replicas = 1, size_t rank = 0, bool allow_duplicates = true,
+                                    uint64_t seed = 0);
+};
+
+/// Python's DistributedSampler(shuffle=False, drop_last=!allow_duplicates).
+class DistributedSequentialSampler : public DistributedSampler {
+ public:
+  explicit DistributedSequentialSampler(size_t size, size_t num_replicas = 1, size_t rank = 0,
+                                        bool allow_duplicates = true);
+};
+
 }  // namespace nabla::data::samplers
