@@ -267,7 +267,7 @@ std::string host_tag() {
   id.resize(std::strlen(id.c_str()));
   char ns[64] = {};
   const ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
-  if (n > 0) id += "/" + std::string(ns, static_cast<size_t>(n));
+  if (n > 0) id.append("/").append(ns, static_cast<size_t>(n));
   uint32_t h = 2166136261u;
   for (unsigned char c : id) h = (h ^ c) * 16777619u;
   char out[9];
@@ -319,7 +319,11 @@ mode_t mode_for(const std::string& target) {
 
 }  // namespace
 
-std::string temporary_prefix(const std::string& target) { return target + ".tmp." + host_tag() + "-"; }
+std::string temporary_prefix(const std::string& target) {
+  std::string prefix = target;
+  prefix.append(".tmp.").append(host_tag()).append("-");
+  return prefix;
+}
 
 void remove_stale_temporaries(const std::string& target) {
   const std::string dir = directory_of(target);

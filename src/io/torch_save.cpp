@@ -73,11 +73,13 @@ void convert_into(StorageImpl& out, const uint8_t* src, int64_t numel, io::Stora
   const size_t esize = io::storage_element_size(k);
   const size_t n = static_cast<size_t>(numel);
   auto* dst = static_cast<uint8_t*>(out.data());
+  // Element sizes are 1, 2, 4 or 8 bytes (io::storage_element_size); the bound tells the compiler.
+  const size_t width = std::min<size_t>(esize, 8);
   auto load = [&](size_t i, uint8_t* b) {
-    std::memcpy(b, src + i * esize, esize);
-    if (swap) std::reverse(b, b + esize);
+    const uint8_t* e = src + i * esize;
+    for (size_t j = 0; j < width; ++j) b[j] = e[swap ? width - 1 - j : j];
   };
-  uint8_t b[8];
+  uint8_t b[8] = {};
   switch (k) {
     case io::StorageKind::Half:
     case io::StorageKind::BFloat16:
