@@ -20,7 +20,6 @@
 //   build/examples/classify_words --model transformer
 //   build/examples/classify_words --load runs/classify_words --predict Haus house maison casa
 #include <nabla/nabla.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -33,6 +32,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "progress_bar.h"
 
 using namespace nabla;
 using Clock = std::chrono::steady_clock;
@@ -201,30 +202,6 @@ Classifier make_model(const Config& c, int64_t vocab) {
   return {m.ptr(), [m](const Tensor& t, const Tensor& l) mutable { return m->forward(t, l); }};
 }
 
-// A one-line progress bar on stderr: redrawn in place on a terminal, every 20% otherwise.
-class Progress {
- public:
-  Progress(int64_t epoch, size_t total) : epoch_(epoch), total_(total), tty_(isatty(STDERR_FILENO)) {}
-  void update(size_t done, double loss, double accuracy) {
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    if (!tty_ && done * 5 / total_ == (done - 1) * 5 / total_) return;
-    if (tty_ && done != total_ && secs - last_ < 0.1) return;
-    last_ = secs;
-    const auto filled = static_cast<size_t>(30 * done / total_);
-    std::fprintf(stderr, "%sepoch %lld [%s%s] %zu/%zu  loss %.4f  train acc %.3f  %.1fs%s", tty_ ? "\r" : "",
-                 static_cast<long long>(epoch_), std::string(filled, '#').c_str(),
-                 std::string(30 - filled, '.').c_str(), done, total_, loss, accuracy, secs, tty_ ? "  " : "\n");
-    if (tty_ && done == total_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  int64_t epoch_;
-  size_t total_;
-  bool tty_;
-  Clock::time_point start_ = Clock::now();
-  double last_ = -1;
-};
-
 using Loader = data::DataLoader<Words, data::transforms::PaddedBatch>;
 
 // The model's predictions for words, in batches (eval mode, no grad).
@@ -305,7 +282,7 @@ int run(const Config& c) {
   std::vector<int64_t> pred;
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     model.module->train();
-    Progress bar(epoch, loader.size());
+    ProgressBar bar(epoch, loader.size(), 5);
     double loss_sum = 0;
     int64_t right = 0, seen = 0;
     size_t done = 0;
@@ -318,7 +295,12 @@ int run(const Config& c) {
       loss_sum += loss.item<double>() * static_cast<double>(batch.target.size(0));
       right += logits.argmax(1).eq(batch.target).sum().item<int64_t>();
       seen += batch.target.size(0);
-      bar.update(++done, loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen));
+      bar.update(++done, [&](double secs) {
+        char figures[96];
+        std::snprintf(figures, sizeof figures, "loss %.4f  train acc %.3f  %.1fs", loss_sum / static_cast<double>(seen),
+                      static_cast<double>(right) / static_cast<double>(seen), secs);
+        return std::string(figures);
+      });
     }
     pred = predict(model, vocab, split.test_words);
     test_accuracy = accuracy(split.test_labels, pred);

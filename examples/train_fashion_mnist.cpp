@@ -12,9 +12,9 @@
 #include <nabla/distributed.h>
 #include <nabla/nabla.h>
 #include <nabla/nn/parallel/distributed.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +26,7 @@
 #include <sstream>
 
 #include "fashion_mnist_models.h"
+#include "progress_bar.h"
 
 namespace {
 
@@ -73,34 +74,6 @@ std::unique_ptr<optim::LRScheduler> make_scheduler(const Config& c, optim::Optim
   }
   return nullptr;
 }
-
-// A one-line progress bar on stderr: redrawn in place on a terminal, every 25% otherwise.
-class Progress {
- public:
-  Progress(int64_t epoch, size_t total) : epoch_(epoch), total_(total), tty_(isatty(STDERR_FILENO)) {}
-  void update(size_t done, double running_loss) {
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    const bool quarter = done * 4 / total_ != (done - 1) * 4 / total_;
-    if (!tty_ && !quarter) return;
-    if (tty_ && done != total_ && secs - last_draw_ < 0.1) return;
-    last_draw_ = secs;
-    const double rate = done / std::max(secs, 1e-9);
-    const int width = 30;
-    const int filled = static_cast<int>(width * done / total_);
-    std::fprintf(stderr, "%sepoch %lld [%s%s] %zu/%zu  %.0f batch/s  loss %.4f  ETA %.0fs%s", tty_ ? "\r" : "",
-                 static_cast<long long>(epoch_), std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), done, total_, rate, running_loss,
-                 (total_ - done) / std::max(rate, 1e-9), tty_ ? "  " : "\n");
-    if (tty_ && done == total_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  int64_t epoch_;
-  size_t total_;
-  bool tty_;
-  Clock::time_point start_ = Clock::now();
-  double last_draw_ = -1;
-};
 
 struct Row {
   int64_t epoch;
@@ -224,8 +197,8 @@ int run(const Config& c) {
     const auto t0 = Clock::now();
     const double lr = opt->param_groups()[0].options().get_lr();
     model->train();
-    std::optional<Progress> bar;
-    if (leader) bar.emplace(epoch, train_loader.size());
+    std::optional<ProgressBar> bar;
+    if (leader) bar.emplace(epoch, train_loader.size(), 4);
     double loss_sum = 0;
     size_t batches = 0;
     for (auto& batch : train_loader) {
@@ -249,7 +222,15 @@ int run(const Config& c) {
       if (per_batch) sched->step();
       loss_sum += loss.item<float>();
       ++batches;
-      if (bar) bar->update(batches, loss_sum / static_cast<double>(batches));
+      if (bar)
+        bar->update(batches, [&](double secs) {
+          const double rate = static_cast<double>(batches) / std::max(secs, 1e-9);
+          const double eta = static_cast<double>(train_loader.size() - batches) / std::max(rate, 1e-9);
+          char figures[96];
+          std::snprintf(figures, sizeof figures, "%.0f batch/s  loss %.4f  ETA %.0fs", rate,
+                        loss_sum / static_cast<double>(batches), eta);
+          return std::string(figures);
+        });
     }
     if (sched && !per_batch) sched->step();
 

@@ -42,7 +42,7 @@ if [ -z "$mode" ]; then
   # The API reference from the public headers: Doxygen's warnings fail the run.
   cmake --build "$build" --target docs
 fi
-ctest --test-dir "$build" --output-on-failure -LE fuzz
+ctest --test-dir "$build" --output-on-failure -LE fuzz -j "$JOBS"
 if [ "$mode" = "--sanitize" ]; then
   # The fuzzers, two at a time (each runs FUZZ_SECONDS; a crash fails the run with its input).
   FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ctest --test-dir "$build" --output-on-failure -L fuzz -j 2

@@ -24,7 +24,7 @@ namespace nabla {
 
 namespace {
 
-constexpr const char* kKind = "torch.save";
+constexpr const char* kTorchSaveKind = "torch.save";
 // pickle.dump(0x1950a86a20f9469cfc6c, protocol=2): PROTO 2, LONG1 of 10 bytes, STOP.
 constexpr uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                     0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
@@ -111,25 +111,25 @@ void convert_into(StorageImpl& out, const uint8_t* src, int64_t numel, io::Stora
 }
 
 // A storage the object refers to: made when the first persistent id names its key.
-struct Entry {
+struct StorageEntry {
   io::StorageKind kind;
   int64_t numel;
   intrusive_ptr<StorageImpl> storage;
   bool filled = false;
 };
 
-io::LoadedStorage make_storage(std::map<std::string, Entry>& entries, const io::StorageId& id,
+io::LoadedStorage make_storage(std::map<std::string, StorageEntry>& entries, const io::StorageId& id,
                                const std::function<void(const std::string&)>& fail) {
   auto it = entries.find(id.key);
   if (it == entries.end()) {
     size_t nbytes = 0;
     if (__builtin_mul_overflow(static_cast<size_t>(id.numel), elementSize(nabla_dtype(id.kind)), &nbytes))
       fail(detail::str("the storage '", io::excerpt(id.key), "' of ", id.numel, " elements is too large"));
-    it = entries.emplace(id.key, Entry{id.kind, id.numel, {}, false}).first;
+    it = entries.emplace(id.key, StorageEntry{id.kind, id.numel, {}, false}).first;
     it->second.storage = StorageImpl::allocate(nbytes);
     if (nbytes) std::memset(it->second.storage->data(), 0, nbytes);
   }
-  const Entry& e = it->second;
+  const StorageEntry& e = it->second;
   if (e.kind != id.kind || e.numel != id.numel)
     fail(detail::str("the storage '", io::excerpt(id.key), "' is referred to with different types or sizes"));
   io::LoadedStorage out{e.storage, nabla_dtype(e.kind), e.numel, 0};
@@ -144,7 +144,7 @@ io::LoadedStorage make_storage(std::map<std::string, Entry>& entries, const io::
 }
 
 IValue load_zip(const std::vector<uint8_t>& bytes, const std::string& path) {
-  const io::ZipReader zip(bytes, kKind, path);
+  const io::ZipReader zip(bytes, kTorchSaveKind, path);
   const auto& members = zip.members();
   if (members.empty()) zip.fail(0, "expected an archive holding <name>/data.pkl, but it is empty");
   const std::string& first = members[0].name;
@@ -184,14 +184,14 @@ IValue load_zip(const std::vector<uint8_t>& bytes, const std::string& path) {
       zip.fail(v.file_offset, "expected the byte order 'little' or 'big', got '" + io::excerpt(text) + "'");
     swap = text == "big";
   }
-  std::map<std::string, Entry> entries;
+  std::map<std::string, StorageEntry> entries;
   const io::ZipReader::Data d = zip.read(*pkl);
   uint64_t at = d.file_offset;
   auto fail = [&](const std::string& what) { zip.fail(at, what); };
   io::PersistentLoad load = [&](const io::StorageId& id) {
     if (id.has_view) fail("storage views (legacy persistent ids) are not expected in a zip archive");
     io::LoadedStorage s = make_storage(entries, id, fail);
-    Entry& e = entries.at(id.key);
+    StorageEntry& e = entries.at(id.key);
     if (!e.filled) {
       const std::string name = prefix + "data/" + id.key;
       const io::ZipMember* m = zip.find(name);
@@ -208,20 +208,20 @@ IValue load_zip(const std::vector<uint8_t>& bytes, const std::string& path) {
     return s;
   };
   if (d.inflated) at = 0;
-  return io::unpickle(d.data, d.size, d.inflated ? "torch.save member data.pkl (decompressed) in the" : kKind, path,
+  return io::unpickle(d.data, d.size, d.inflated ? "torch.save member data.pkl (decompressed) in the" : kTorchSaveKind, path,
                       d.inflated ? 0 : d.file_offset, load);
 }
 
 IValue load_legacy(const std::vector<uint8_t>& bytes, const std::string& path) {
-  io::ByteReader r(bytes.data(), bytes.size(), kKind, path);
+  io::ByteReader r(bytes.data(), bytes.size(), kTorchSaveKind, path);
   r.bytes(sizeof kLegacyMagic, "the magic number");
-  std::map<std::string, Entry> entries;
+  std::map<std::string, StorageEntry> entries;
   io::PersistentLoad none = [&](const io::StorageId&) -> io::LoadedStorage {
     r.fail(r.pos(), "expected no storages in this pickle");
   };
   auto next = [&](const io::PersistentLoad& load) {
     size_t used = 0;
-    IValue v = io::unpickle(bytes.data() + r.pos(), r.remaining(), kKind, path, r.pos(), load, &used);
+    IValue v = io::unpickle(bytes.data() + r.pos(), r.remaining(), kTorchSaveKind, path, r.pos(), load, &used);
     r.seek(r.pos() + used, "the next pickle");
     return v;
   };
@@ -252,7 +252,7 @@ IValue load_legacy(const std::vector<uint8_t>& bytes, const std::string& path) {
     auto it = entries.find(k.toStringRef());
     if (it == entries.end())
       r.fail(keys_at, "the storage key '" + io::excerpt(k.toStringRef()) + "' is not used by the object");
-    Entry& e = it->second;
+    StorageEntry& e = it->second;
     if (e.filled) r.fail(keys_at, "the storage key '" + io::excerpt(k.toStringRef()) + "' is listed twice");
     const size_t count_at = r.pos();
     uint64_t count = r.u64le("a storage's element count");
@@ -276,8 +276,8 @@ IValue load_bytes(const std::vector<uint8_t>& bytes, const std::string& path) {
   if (bytes.size() >= sizeof kLegacyMagic && std::memcmp(bytes.data(), kLegacyMagic, sizeof kLegacyMagic) == 0)
     return load_legacy(bytes, path);
   if (bytes.size() >= 262 && std::memcmp(bytes.data() + 257, "ustar", 5) == 0)
-    io::fail_at(kKind, path, 0, "the tar format of torch < 0.4 is not supported");
-  io::fail_at(kKind, path, 0,
+    io::fail_at(kTorchSaveKind, path, 0, "the tar format of torch < 0.4 is not supported");
+  io::fail_at(kTorchSaveKind, path, 0,
               "expected a zip archive (torch >= 1.6) or the legacy format, which begins with pickle's magic "
               "number 0x1950a86a20f9469cfc6c");
 }
@@ -313,7 +313,7 @@ void build_archive(Archive& a, const IValue& value, const std::string& folder, c
 }  // namespace
 
 IValue torch_load(const std::string& path) {
-  return io::guard_reader(kKind, path, [&] { return load_bytes(io::read_file(path), path); });
+  return io::guard_reader(kTorchSaveKind, path, [&] { return load_bytes(io::read_file(path), path); });
 }
 
 void torch_save(const IValue& value, const std::string& path) {
@@ -324,7 +324,7 @@ void torch_save(const IValue& value, const std::string& path) {
 
 IValue pickle_load(const std::vector<char>& data) {
   static const std::string kName = "<pickle_load data>";
-  return io::guard_reader(kKind, kName, [&] {
+  return io::guard_reader(kTorchSaveKind, kName, [&] {
     const std::vector<uint8_t> bytes(data.begin(), data.end());
     return load_bytes(bytes, kName);
   });

@@ -27,11 +27,6 @@ Tensor to_bool_op(const Tensor& a, const Tensor& b, const char* name, F f) {
 
 Tensor wrap_for(const Tensor& t, const Scalar& s) { return wrap_scalar(s, core::result_type_scalar(t, s)); }
 
-template <typename T>
-bool truthy(T v) {
-  return v != T(0);
-}
-
 /// Bitwise ops on integer and bool tensors (bool: logical).
 template <typename F>
 Tensor bitwise_op(const Tensor& a, const Tensor& b, const char* kernel, F f) {
@@ -110,7 +105,7 @@ Tensor bool_mask(const Tensor& mask) {
     warn("masked_fill_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a mask "
          "with dtype torch.bool instead.");
   Tensor bad = core::empty(mask.sizes(), kBool);
-  NABLA_DISPATCH_ALL_TYPES(mask.scalar_type(), "masked_fill", [&] {
+  NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(mask.scalar_type(), "masked_fill", [&] {
     kernels::unary_loop<bool, scalar_t>(bad, mask, [](scalar_t v) { return v != scalar_t(0) && v != scalar_t(1); });
   });
   const bool* p = bad.data_ptr<bool>();
@@ -147,6 +142,26 @@ struct MaskedFillTensor {
 
 enum class ClampKind { Both, Min, Max };
 
+/// t clamped to [lo, hi] (either may be absent), in the dtype of t and the bounds; not
+/// recorded. One loop per dtype serves clamp, clamp_min and clamp_max.
+Tensor clamp_scalars(const Tensor& t, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
+  const ScalarType dt = ops::result_type_scalars(t, lo, hi);
+  NABLA_CHECK(dt != kBool, "\"", lo && hi ? "clamp_scalar_cpu" : lo ? "clamp_min_cpu" : "clamp_max_scalar_cpu",
+              "\" not implemented for 'Bool'");
+  Tensor x = ops::cast(t, dt);
+  Tensor out = core::empty(t.sizes(), dt);
+  NABLA_DISPATCH_ALL_TYPES(dt, "clamp", [&] {
+    const bool has_lo = lo.has_value(), has_hi = hi.has_value();
+    const scalar_t l = has_lo ? lo->to<scalar_t>() : scalar_t(0), h = has_hi ? hi->to<scalar_t>() : scalar_t(0);
+    kernels::unary_loop<scalar_t, scalar_t>(out, x, [=](scalar_t v) {
+      if (has_lo && v < l) v = l;
+      if (has_hi && h < v) v = h;
+      return v;
+    });
+  });
+  return out;
+}
+
 /// clamp with scalar bounds; the three PyTorch names (clamp, clamp_min, clamp_max) share it.
 template <ClampKind K>
 struct ClampScalar {
@@ -158,21 +173,7 @@ struct ClampScalar {
     lo = lo_;
     hi = hi_;
     ctx.save(t);
-    const ScalarType dt = ops::result_type_scalars(t, lo, hi);
-    NABLA_CHECK(dt != kBool, "\"", lo && hi ? "clamp_scalar_cpu" : lo ? "clamp_min_cpu" : "clamp_max_scalar_cpu",
-                "\" not implemented for 'Bool'");
-    Tensor x = ops::cast(t, dt);
-    Tensor out = core::empty(t.sizes(), dt);
-    NABLA_DISPATCH_ALL_TYPES(dt, "clamp", [&] {
-      const bool has_lo = lo.has_value(), has_hi = hi.has_value();
-      const scalar_t l = has_lo ? lo->to<scalar_t>() : scalar_t(0), h = has_hi ? hi->to<scalar_t>() : scalar_t(0);
-      kernels::unary_loop<scalar_t, scalar_t>(out, x, [=](scalar_t v) {
-        if (has_lo && v < l) v = l;
-        if (has_hi && h < v) v = h;
-        return v;
-      });
-    });
-    return out;
+    return clamp_scalars(t, lo, hi);
   }
   // The gradient passes where min <= x <= max.
   variable_list backward(Ctx& ctx, const variable_list& g) {
@@ -255,11 +256,11 @@ struct Extremum {
 
 // ---- public API ---------------------------------------------------------------------------------
 
-// The in-place forms (x.eq_(y)) write 1 or 0 in x's dtype, as PyTorch's.
-#define NABLA_COMPARISON(op, sym, expr)                                                              \
-  Tensor op(const Tensor& a, const Tensor& b) {                                                      \
-    return to_bool_op(a, b, #op, [](auto x, auto y) { return expr; });                               \
-  }                                                                                                  \
+// The in-place forms (x.eq_(y)) write 1 or 0 in x's dtype, as PyTorch's. `a > b` is computed
+// as `b < a` and `a >= b` as `b <= a` (the same values, NaN included), so that only four
+// comparisons are compiled per dtype (Note [Build time] in CMakeLists.txt).
+#define NABLA_COMPARISON(op, sym, call)                                                              \
+  Tensor op(const Tensor& a, const Tensor& b) { return call; }                                       \
   Tensor op(const Tensor& a, const Scalar& b) { return op(a, wrap_for(a, b)); }                      \
   Tensor Tensor::op(const Tensor& o) const { return nabla::op(*this, o); }                           \
   Tensor Tensor::op(const Scalar& o) const { return nabla::op(*this, o); }                           \
@@ -270,28 +271,29 @@ struct Extremum {
     return copy_(nabla::op(*this, o));                                                               \
   }                                                                                                  \
   Tensor& Tensor::op##_(const Scalar& o) const { return copy_(nabla::op(*this, o)); }
-NABLA_COMPARISON(eq, ==, x == y)
-NABLA_COMPARISON(ne, !=, x != y)
-NABLA_COMPARISON(lt, <, x < y)
-NABLA_COMPARISON(le, <=, x <= y)
-NABLA_COMPARISON(gt, >, x > y)
-NABLA_COMPARISON(ge, >=, x >= y)
+NABLA_COMPARISON(eq, ==, to_bool_op(a, b, "eq", [](auto x, auto y) { return x == y; }))
+NABLA_COMPARISON(ne, !=, to_bool_op(a, b, "ne", [](auto x, auto y) { return x != y; }))
+NABLA_COMPARISON(lt, <, to_bool_op(a, b, "lt", [](auto x, auto y) { return x < y; }))
+NABLA_COMPARISON(le, <=, to_bool_op(a, b, "le", [](auto x, auto y) { return x <= y; }))
+NABLA_COMPARISON(gt, >, lt(b, a))
+NABLA_COMPARISON(ge, >=, le(b, a))
 #undef NABLA_COMPARISON
 
+// The logical ops see each operand as bool (nonzero, NaN included, is true): the conversion
+// to bool is the copy kernel's, and the op itself is compiled for bool only.
 Tensor logical_and(const Tensor& a, const Tensor& b) {
-  return to_bool_op(a, b, "logical_and", [](auto x, auto y) { return truthy(x) && truthy(y); });
+  return ops::binary_op<bool, bool>(ops::cast(a, kBool), ops::cast(b, kBool), [](bool x, bool y) { return x && y; });
 }
 Tensor logical_or(const Tensor& a, const Tensor& b) {
-  return to_bool_op(a, b, "logical_or", [](auto x, auto y) { return truthy(x) || truthy(y); });
+  return ops::binary_op<bool, bool>(ops::cast(a, kBool), ops::cast(b, kBool), [](bool x, bool y) { return x || y; });
 }
 Tensor logical_xor(const Tensor& a, const Tensor& b) {
-  return to_bool_op(a, b, "logical_xor", [](auto x, auto y) { return truthy(x) != truthy(y); });
+  return ops::binary_op<bool, bool>(ops::cast(a, kBool), ops::cast(b, kBool), [](bool x, bool y) { return x != y; });
 }
 Tensor logical_not(const Tensor& a) {
+  Tensor x = ops::cast(a, kBool);
   Tensor out = core::empty(a.sizes(), kBool);
-  NABLA_DISPATCH_ALL_TYPES(a.scalar_type(), "logical_not", [&] {
-    kernels::unary_loop<bool, scalar_t>(out, a, [](scalar_t x) { return !truthy(x); });
-  });
+  kernels::unary_loop<bool, bool>(out, x, [](bool v) { return !v; });
   return out;
 }
 Tensor Tensor::logical_and(const Tensor& o) const { return nabla::logical_and(*this, o); }

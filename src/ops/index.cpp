@@ -92,17 +92,11 @@ void scatter_checks(const Tensor& self, int64_t dim, const Tensor& index, const 
               " apart from dimension ", dim);
 }
 
-Tensor clone_plain(const Tensor& t) {
-  Tensor out = core::empty(t.sizes(), t.scalar_type());
-  kernels::copy_(out, t);
-  return out;
-}
-
 enum class Reduce { None, Add };
 
 // out (a fresh contiguous copy of self) gets src[i] (or value) written/added at index[i] along dim.
 Tensor scatter_kernel(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, Reduce reduce) {
-  Tensor out = clone_plain(self);
+  Tensor out = ops::clone_plain(self);
   if (index.numel() == 0) return out;
   check_index_values(index, dim, size_or_one(self, dim));
   const size_t nd = static_cast<size_t>(index.dim());
@@ -211,7 +205,7 @@ struct IndexAdd {
   Tensor forward(Ctx& ctx, const Tensor& self, int64_t d, const Tensor& index, const Tensor& source) {
     dim = ops::wrap_dim_strict(d, self.dim());
     ctx.save(index);
-    Tensor out = clone_plain(self);
+    Tensor out = ops::clone_plain(self);
     const Tensor idx = index_as_long(index).contiguous();
     const Tensor src = source.contiguous();
     const int64_t* ix = idx.data_ptr<int64_t>();
@@ -249,7 +243,7 @@ struct IndexSelect {
     const int64_t* ix = idx.data_ptr<int64_t>();
     const int64_t n = size_or_one(self, dim);
     for (int64_t k = 0; k < idx.numel(); ++k) NABLA_CHECK(ix[k] >= 0 && ix[k] < n, "index out of range in self");
-    if (self.dim() == 0) return clone_plain(self);
+    if (self.dim() == 0) return ops::clone_plain(self);
     DimVector shape(self.sizes());
     shape[dim] = idx.numel();
     Tensor out = core::empty(shape, self.scalar_type());
@@ -275,7 +269,7 @@ struct IndexSelect {
 template <bool Lower>
 Tensor triangle(const Tensor& t, int64_t k) {
   ops::wrap_dim_strict(-2, t.dim());  // at least two dims, with PyTorch's messages
-  Tensor out = clone_plain(t);
+  Tensor out = ops::clone_plain(t);
   const int64_t rows = t.size(-2), cols = t.size(-1);
   const int64_t batch = rows * cols == 0 ? 0 : out.numel() / (rows * cols);
   NABLA_DISPATCH_ALL_TYPES(t.scalar_type(), "tril", [&] {

@@ -188,12 +188,6 @@ void index_put_kernel(const Tensor& dst, const std::vector<Tensor>& indices, con
   });
 }
 
-Tensor clone_plain(const Tensor& t) {
-  Tensor out = core::empty(t.sizes(), t.scalar_type());
-  kernels::copy_(out, t);
-  return out;
-}
-
 // Index tensors carried as op state (they get no gradient and need no edges).
 struct IndexList {
   std::vector<Tensor> v;
@@ -220,7 +214,7 @@ struct IndexPutImpl {
   Tensor forward(Ctx&, const Tensor& self, const IndexList& idx, const Tensor& value, bool acc) {
     indices = idx.v;
     accumulate = acc;
-    Tensor out = clone_plain(self);
+    Tensor out = ops::clone_plain(self);
     index_put_kernel(out, indices, value, accumulate);
     return out;
   }
@@ -346,7 +340,7 @@ struct CopySlices {
   std::vector<TensorIndex> indices;
   Tensor forward(Ctx&, const Tensor& self, const Tensor& value, ArrayRef<TensorIndex> idx) {
     indices.assign(idx.begin(), idx.end());
-    Tensor out = clone_plain(self);
+    Tensor out = ops::clone_plain(self);
     put_into(out, indices, value);
     return out;
   }

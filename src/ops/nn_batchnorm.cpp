@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "kernels/cpu/loops.h"
 #include "nabla/nn/functional/batchnorm.h"
 #include "ops/nn_norm.h"
 
@@ -162,11 +163,6 @@ void batch_norm_backward_kernel(const T* x, const T* dy, T* gi, double* gw, doub
   });
 }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
-
 // running = momentum * batch + (1 - momentum) * running, computed in double.
 void update_running(const Tensor& running, const std::vector<double>& batch, double momentum) {
   Tensor old = running.to(kDouble).contiguous();
@@ -218,7 +214,7 @@ struct NativeBatchNorm {
       batch_norm_backward_kernel<scalar_t>(x.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(),
                                            gi.defined() ? gi.data_ptr<scalar_t>() : nullptr, gw.data_ptr<double>(),
                                            gb.data_ptr<double>(), p, mean.data_ptr<double>(), invstd.data_ptr<double>(),
-                                           data_or_null<scalar_t>(w), training);
+                                           kernels::data_or_null<scalar_t>(w), training);
     });
     return {gi, ctx.needs_input_grad(1) ? gw.to(x.scalar_type()) : Tensor(),
             ctx.needs_input_grad(2) ? gb.to(x.scalar_type()) : Tensor()};
@@ -273,7 +269,7 @@ void NativeBatchNorm::run_forward(const Tensor& x, const Tensor& weight, const T
   }
   NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), "batch_norm", [&] {
     normalize_planes<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), p, mean.data(), invstd.data(),
-                               data_or_null<scalar_t>(w), data_or_null<scalar_t>(b));
+                               kernels::data_or_null<scalar_t>(w), kernels::data_or_null<scalar_t>(b));
   });
 }
 

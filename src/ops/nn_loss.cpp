@@ -152,11 +152,6 @@ template <typename T>
 Tensor weight_as(const Tensor& weight) {
   return weight.defined() ? weight.to(CppTypeToScalarType<T>::value).contiguous() : Tensor();
 }
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
-
 // Constants of the composed gradient: -w_t at the target of each position (else 0), and the
 // target weights shaped to broadcast along the class dim; both divided by the total weight
 // for the mean.
@@ -170,7 +165,7 @@ std::pair<Tensor, Tensor> grad_constants(const NllState& s, const Tensor& target
   NABLA_DISPATCH_FLOATING_TYPES(s.dtype, "nll_loss_backward", [&] {
     Tensor tgt = target.contiguous(), w = weight_as<scalar_t>(weight);
     std::vector<scalar_t> ws;
-    target_weights(ws, tgt.data_ptr<int64_t>(), data_or_null<scalar_t>(w), l, s.ignore_index);
+    target_weights(ws, tgt.data_ptr<int64_t>(), kernels::data_or_null<scalar_t>(w), l, s.ignore_index);
     const double scale = s.reduction == kMean ? 1.0 / s.total : 1.0;
     const int64_t* tp = tgt.data_ptr<int64_t>();
     scalar_t* oh = onehot.data_ptr<scalar_t>();
@@ -204,7 +199,7 @@ struct NllLoss {
       Tensor w = weight_as<scalar_t>(k.weight);
       std::vector<scalar_t> wt;
       const NllLayout& l = s.l;
-      s.total = target_weights(wt, tgt.data_ptr<int64_t>(), data_or_null<scalar_t>(w), l, s.ignore_index);
+      s.total = target_weights(wt, tgt.data_ptr<int64_t>(), kernels::data_or_null<scalar_t>(w), l, s.ignore_index);
       const scalar_t* xp = x.data_ptr<scalar_t>();
       const int64_t* tp = tgt.data_ptr<int64_t>();
       std::vector<scalar_t> losses(wt.size(), scalar_t(0));
@@ -306,7 +301,7 @@ struct CrossEntropy {
     Tensor loss = NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), kernel, [&] {
       Tensor w = weight_as<scalar_t>(k.weight);
       std::vector<scalar_t> wt;
-      s.total = target_weights(wt, tgt.data_ptr<int64_t>(), data_or_null<scalar_t>(w), s.l, s.ignore_index);
+      s.total = target_weights(wt, tgt.data_ptr<int64_t>(), kernels::data_or_null<scalar_t>(w), s.l, s.ignore_index);
       std::vector<scalar_t> losses(wt.size());
       cross_entropy_forward(x.data_ptr<scalar_t>(), P.data_ptr<scalar_t>(), tgt.data_ptr<int64_t>(), wt, losses, s.l,
                             s.ignore_index);
@@ -327,7 +322,7 @@ struct CrossEntropy {
     NABLA_DISPATCH_FLOATING_TYPES(s.dtype, "nll_loss_backward", [&] {
       Tensor tgt = target.contiguous(), w = weight_as<scalar_t>(weight);
       std::vector<scalar_t> wt, gw;
-      target_weights(wt, tgt.data_ptr<int64_t>(), data_or_null<scalar_t>(w), s.l, s.ignore_index);
+      target_weights(wt, tgt.data_ptr<int64_t>(), kernels::data_or_null<scalar_t>(w), s.l, s.ignore_index);
       position_grads(gw, ops::cast(g[0], s.dtype), s.reduction, s.total, s.l.n * s.l.d);
       for (size_t p = 0; p < gw.size(); ++p) gw[p] = wt[p] == 0 ? scalar_t(0) : gw[p] * wt[p];
       cross_entropy_backward(gx.data_ptr<scalar_t>(), P.data_ptr<scalar_t>(), tgt.data_ptr<int64_t>(), gw, s.l,

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "kernels/cpu/loops.h"
 #include "nabla/nn/functional/normalization.h"
 
 namespace nabla {
@@ -14,11 +15,6 @@ using autograd::variable_list;
 using namespace ops::norm;
 
 namespace {
-
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
 
 Tensor double_tensor(const std::vector<double>& v) {
   Tensor t = core::empty({static_cast<int64_t>(v.size())}, kDouble);
@@ -117,7 +113,7 @@ struct NativeLayerNorm {
     NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), "LayerNormKernelImpl", [&] {
       row_stats<scalar_t>(x.data_ptr<scalar_t>(), rows, k, eps, mean.data(), rstd.data());
       layer_norm_rows<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), rows, k, mean.data(), rstd.data(),
-                                data_or_null<scalar_t>(w), data_or_null<scalar_t>(b));
+                                kernels::data_or_null<scalar_t>(w), kernels::data_or_null<scalar_t>(b));
     });
     if (ctx.recording()) ctx.save(input, weight, double_tensor(mean), double_tensor(rstd));
     return out;
@@ -148,7 +144,7 @@ struct NativeLayerNorm {
       layer_norm_backward_kernel<scalar_t>(x.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(),
                                            gi.defined() ? gi.data_ptr<scalar_t>() : nullptr, gw.data_ptr<double>(),
                                            gb.data_ptr<double>(), rows, k, mean.data_ptr<double>(),
-                                           rstd.data_ptr<double>(), data_or_null<scalar_t>(w));
+                                           rstd.data_ptr<double>(), kernels::data_or_null<scalar_t>(w));
     });
     IntArrayRef pshape = x.sizes().slice(static_cast<size_t>(lead));
     return {gi, ctx.needs_input_grad(1) ? gw.to(x.scalar_type()).view(pshape) : Tensor(),
@@ -252,7 +248,7 @@ struct NativeGroupNorm {
     NABLA_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GroupNormKernelImpl", [&] {
       row_stats<scalar_t>(x.data_ptr<scalar_t>(), q.n * q.g, q.cg() * q.s, eps, mean.data(), rstd.data());
       group_norm_planes<scalar_t>(x.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), q, mean.data(), rstd.data(),
-                                  data_or_null<scalar_t>(w), data_or_null<scalar_t>(b));
+                                  kernels::data_or_null<scalar_t>(w), kernels::data_or_null<scalar_t>(b));
     });
     if (ctx.recording()) ctx.save(input, weight, double_tensor(mean), double_tensor(rstd));
     return out;
@@ -285,7 +281,7 @@ struct NativeGroupNorm {
       group_norm_backward_kernel<scalar_t>(x.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(),
                                            gi.defined() ? gi.data_ptr<scalar_t>() : nullptr, gw.data_ptr<double>(),
                                            gb.data_ptr<double>(), q, mean.data_ptr<double>(), rstd.data_ptr<double>(),
-                                           data_or_null<scalar_t>(w));
+                                           kernels::data_or_null<scalar_t>(w));
     });
     return {gi, ctx.needs_input_grad(1) ? gw.to(x.scalar_type()) : Tensor(),
             ctx.needs_input_grad(2) ? gb.to(x.scalar_type()) : Tensor()};

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/internal.h"
+#include "kernels/cpu/elementwise.h"
 #include "nabla/tensor.h"
 
 namespace nabla::ops {
@@ -18,6 +20,12 @@ DimVector infer_size(IntArrayRef shape, int64_t numel);
 /// wrap_dim for ops that need at least one dimension: a 0-dim tensor gives
 /// "Dimension specified as 0 but tensor has no dimensions".
 int64_t wrap_dim_strict(int64_t dim, int64_t ndim);
+/// A contiguous copy of t, outside autograd.
+inline Tensor clone_plain(const Tensor& t) {
+  Tensor out = core::empty(t.sizes(), t.scalar_type());
+  kernels::copy_(out, t);
+  return out;
+}
 /// A view of t with the same geometry, recorded as AliasBackward0 (x[...]).
 Tensor alias(const Tensor& t);
 

@@ -15,7 +15,6 @@
 namespace nabla::optim {
 
 namespace {
-constexpr double kPi = std::numbers::pi;
 
 // Python's _format_param: one value for all groups, or exactly one per group.
 std::vector<double> format_param(const std::string& name, const Optimizer& optimizer,
@@ -40,7 +39,7 @@ CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& optimizer, i
 std::vector<double> CosineAnnealingWarmRestarts::get_lr() {
   std::vector<double> out;
   for (double b : base_lrs_) {
-    out.push_back(eta_min_ + (b - eta_min_) * (1 + std::cos(kPi * T_cur_ / static_cast<double>(T_i_))) / 2);
+    out.push_back(eta_min_ + (b - eta_min_) * (1 + std::cos(std::numbers::pi * T_cur_ / static_cast<double>(T_i_))) / 2);
   }
   return out;
 }
@@ -227,7 +226,7 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, OneCycleLROptions options)
 
 double OneCycleLR::anneal(double start, double end, double pct) const {
   if (options_.anneal_strategy() == "cos") {
-    const double cos_out = std::cos(kPi * pct) + 1;
+    const double cos_out = std::cos(std::numbers::pi * pct) + 1;
     return end + (start - end) / 2.0 * cos_out;
   }
   return (end - start) * pct + start;

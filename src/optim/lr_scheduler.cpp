@@ -17,7 +17,6 @@
 namespace nabla::optim {
 
 namespace {
-constexpr double kPi = std::numbers::pi;
 
 // Python's `a % b` for integers (the sign follows b).
 int64_t py_mod(int64_t a, int64_t b) {
@@ -243,18 +242,18 @@ std::vector<double> CosineAnnealingLR::get_lr() {
   if (last_epoch_ == 0) return lrs;
   if (step_count_ == 1 && last_epoch_ > 0) {
     for (size_t i = 0; i < lrs.size(); ++i) {
-      lrs[i] = eta_min_ + (base_lrs_[i] - eta_min_) * (1 + std::cos(e * kPi / T)) / 2;
+      lrs[i] = eta_min_ + (base_lrs_[i] - eta_min_) * (1 + std::cos(e * std::numbers::pi / T)) / 2;
     }
     return lrs;
   }
   if (py_mod(last_epoch_ - 1 - T_max_, 2 * T_max_) == 0) {
     for (size_t i = 0; i < lrs.size(); ++i) {
-      lrs[i] = lrs[i] + (base_lrs_[i] - eta_min_) * (1 - std::cos(kPi / T)) / 2;
+      lrs[i] = lrs[i] + (base_lrs_[i] - eta_min_) * (1 - std::cos(std::numbers::pi / T)) / 2;
     }
     return lrs;
   }
   for (auto& lr : lrs) {
-    lr = (1 + std::cos(kPi * e / T)) / (1 + std::cos(kPi * (e - 1) / T)) * (lr - eta_min_) + eta_min_;
+    lr = (1 + std::cos(std::numbers::pi * e / T)) / (1 + std::cos(std::numbers::pi * (e - 1) / T)) * (lr - eta_min_) + eta_min_;
   }
   return lrs;
 }
@@ -263,7 +262,7 @@ std::optional<std::vector<double>> CosineAnnealingLR::closed_form_lr() const {
   std::vector<double> out;
   const double e = static_cast<double>(last_epoch_);
   for (double b : base_lrs_) {
-    out.push_back(eta_min_ + (b - eta_min_) * (1 + std::cos(kPi * e / static_cast<double>(T_max_))) / 2);
+    out.push_back(eta_min_ + (b - eta_min_) * (1 + std::cos(std::numbers::pi * e / static_cast<double>(T_max_))) / 2);
   }
   return out;
 }

@@ -11,6 +11,12 @@
 
 namespace nabla::kernels {
 
+/// t's elements as T, or nullptr for an undefined tensor (an optional weight or bias).
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
 template <size_t N>
 struct StridedIter {
   DimVector shape;                       // merged iteration shape

@@ -106,9 +106,9 @@ TEST(ClipGrad, ValueMatchesPyTorch) {
       auto ps = params_with_grads(dt, 1.0);
       oracle::Inputs in = inputs(ps);
       nn::utils::clip_grad_value_(ps, clip);
-      auto ref = oracle::run(std::string(kPyParams) + "torch.nn.utils.clip_grad_value_(ps, " + std::to_string(clip) +
-                                 ")\nout = (p0.grad, p1.grad)",
-                             in);
+      const std::string code = kPyParams + ("torch.nn.utils.clip_grad_value_(ps, " + std::to_string(clip) + ")\n") +
+                               "out = (p0.grad, p1.grad)";
+      auto ref = oracle::run(code, in);
       ASSERT_TRUE(ref.ok) << ref.error;
       EXPECT_TRUE(same(ps[0].grad(), ref.outputs[0]));
       EXPECT_TRUE(same(ps[1].grad(), ref.outputs[1]));
