@@ -63,6 +63,8 @@ class Reducer {
   bool require_sync() const;
   /// The number of buckets and the parameter indices in each (for tests and benchmarks).
   std::vector<std::vector<size_t>> bucket_indices() const;
+  /// How many buckets' all-reduces the current (or last) backward has started so far.
+  size_t buckets_launched() const;
   /// Time the last backward spent waiting for all-reduces that had not finished yet.
   std::chrono::nanoseconds last_wait_time() const;
 
