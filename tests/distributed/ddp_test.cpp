@@ -97,8 +97,8 @@ TEST(DDP, BucketsAreReducedWhileBackwardRuns) {
   std::vector<size_t> launched_when_first_ready;
   const nn::parallel::detail::Reducer* reducer = nullptr;
   first.register_hook([&](const Tensor&) { launched_when_first_ready.push_back(reducer->buckets_launched()); });
-  // A bucket per parameter (each is above 100 bytes).
-  auto ddp = DistributedDataParallel(net.ptr(), DistributedDataParallelOptions().bucket_cap_mb(0.0001));
+  // A bucket per parameter (each is above 10 bytes).
+  auto ddp = DistributedDataParallel(net.ptr(), DistributedDataParallelOptions().bucket_cap_mb(0.00001));
   reducer = &ddp->reducer();
   const size_t buckets = reducer->bucket_indices().size();
   EXPECT_EQ(buckets, net->parameters().size());
