@@ -100,8 +100,6 @@ std::shared_ptr<Work> all_gather(std::vector<Tensor>& tensor_list, const Tensor&
   return result(group->allgather(tensor_list, tensor, async_op), async_op);
 }
 
-std::shared_ptr<Work> barrier(bool async_op) {
-  return result(default_process_group()->barrier(async_op), async_op);
-}
+std::shared_ptr<Work> barrier(bool async_op) { return result(default_process_group()->barrier(async_op), async_op); }
 
 }  // namespace nabla::distributed

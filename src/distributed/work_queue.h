@@ -74,8 +74,7 @@ class WorkQueue {
   /// groups]) and returns true; false (task not run) otherwise. When the task has not
   /// returned after `limit`, the queue's thread calls on_timeout (which ends the process).
   ///   if (!queue.run_inline(task, timeout, abort_job)) { queue.push(work, task); work->wait(); }
-  bool run_inline(const std::function<void()>& task, std::chrono::milliseconds limit,
-                  std::function<void()> on_timeout);
+  bool run_inline(const std::function<void()>& task, std::chrono::milliseconds limit, std::function<void()> on_timeout);
 
  private:
   using Clock = std::chrono::steady_clock;
