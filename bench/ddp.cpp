@@ -8,7 +8,8 @@
 //   own and t the DDP step's time, (c + a - t) / a (1: all hidden, 0: none, below 0: DDP costs
 //   more than computing and communicating one after the other);
 // - all-reduce bandwidth (float32 sum, 1-64 MB) of nabla::distributed::all_reduce next to a
-//   plain MPI_Allreduce loop over the same buffer (the ratio: nabla / MPI, goal >= 0.9).
+//   plain MPI_Allreduce loop on the same kind of buffer (the ratio: MPI's time / nabla's, best
+//   and median of at least 9 calls each; goal >= 0.9).
 //   cmake -S . -B build-bench -DNABLA_BUILD_BENCH=ON && cmake --build build-bench --target ddp
 //   mpirun -np 2 --bind-to none --mca mpi_yield_when_idle 1 ./build-bench/bench/ddp   # root: --allow-run-as-root
 #include <mpi.h>
@@ -125,37 +126,52 @@ DdpResult ddp_steps_per_second(const std::string& kind, int steps) {
   return {ddp_step, compute_step, comm_step, flats.size()};
 }
 
+// Best and median of the slowest rank's time per call.
+struct Times {
+  std::vector<double> calls;
+  double best() const { return *std::min_element(calls.begin(), calls.end()); }
+  double median() {
+    std::sort(calls.begin(), calls.end());
+    return calls[calls.size() / 2];
+  }
+};
+
 void bandwidth() {
   if (dist::get_rank() == 0) {
-    std::printf("\nall_reduce, float32 sum over %d processes (bandwidth: bytes / time per call)\n",
-                dist::get_world_size());
-    std::printf("%8s %14s %14s %8s\n", "MB", "nabla GB/s", "MPI GB/s", "ratio");
+    std::printf(
+        "\nall_reduce, float32 sum over %d processes (bandwidth: bytes / best time per call; ratio: MPI time / "
+        "nabla time)\n",
+        dist::get_world_size());
+    std::printf("%8s %14s %14s %12s %12s\n", "MB", "nabla GB/s", "MPI GB/s", "ratio best", "ratio median");
   }
   for (int64_t mb = 1; mb <= 64; mb *= 2) {
     const int64_t numel = mb * 1024 * 1024 / 4;
-    const int reps = static_cast<int>(std::max<int64_t>(3, 128 / mb));
-    Tensor t = ones({numel});
-    std::vector<float> buffer(static_cast<size_t>(numel), 1.0f);
+    const int reps = static_cast<int>(std::max<int64_t>(9, 256 / mb));
+    // The same work on both sides: one reused contiguous buffer of zeros (the sums stay 0),
+    // reduced in place, two warm-up calls, then alternating timed calls.
+    Tensor t = zeros({numel});
+    std::vector<float> buffer(static_cast<size_t>(numel), 0.0f);
     std::function<void()> with_nabla = [&] { dist::all_reduce(t); };
     std::function<void()> with_mpi = [&] {
       MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(numel), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     };
-    with_nabla();
-    with_mpi();
-    // Alternating rounds, so that a change in the machine's load affects both alike.
-    double nabla_s = 0, mpi_s = 0;
+    for (int i = 0; i < 2; ++i) {
+      with_nabla();
+      with_mpi();
+    }
+    Times nabla_t, mpi_t;
     for (int i = 0; i < reps; ++i) {
-      for (auto [call, total] : {std::pair{&with_nabla, &nabla_s}, std::pair{&with_mpi, &mpi_s}}) {
+      for (auto [call, times] : {std::pair{&with_nabla, &nabla_t}, std::pair{&with_mpi, &mpi_t}}) {
         MPI_Barrier(MPI_COMM_WORLD);
         const auto start = Clock::now();
         (*call)();
-        *total += slowest(seconds_since(start)) / reps;
+        times->calls.push_back(slowest(seconds_since(start)));
       }
     }
     const double bytes = static_cast<double>(numel) * 4;
     if (dist::get_rank() == 0)
-      std::printf("%8lld %14.2f %14.2f %8.2f\n", static_cast<long long>(mb), bytes / nabla_s / 1e9, bytes / mpi_s / 1e9,
-                  mpi_s / nabla_s);
+      std::printf("%8lld %14.2f %14.2f %12.2f %12.2f\n", static_cast<long long>(mb), bytes / nabla_t.best() / 1e9,
+                  bytes / mpi_t.best() / 1e9, mpi_t.best() / nabla_t.best(), mpi_t.median() / nabla_t.median());
   }
 }
 

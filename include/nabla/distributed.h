@@ -13,11 +13,17 @@
 /// MPI, NABLA_WITH_MPI); Gloo or NCCL would be other subclasses. Collectives run on the
 /// group's own thread in the order they were issued, so that every rank issues them in the
 /// same order and the caller's thread keeps computing (what DistributedDataParallel's overlap
-/// of communication with backward relies on). Every collective first checks that all ranks
-/// passed tensors of the same dtype and element count (one small exchange), so that a mismatch
-/// is a nabla::Error on every rank instead of corrupted memory or an MPI abort. Waiting is
-/// bounded by the group's timeout: a rank that failed (or never joins) makes the others throw
-/// within the timeout instead of hanging, and the group is unusable afterwards.
+/// of communication with backward relies on). A blocking collective (async_op = false) that
+/// finds no other one queued or running runs on the caller's thread instead: handing it to the
+/// group's thread and back would cost two thread switches, a large share of a few-MB
+/// all-reduce on a busy machine; the group's thread watches the clock meanwhile. Every
+/// collective first checks that all ranks passed tensors of the same dtype and element count
+/// (one small exchange), so that a mismatch is a nabla::Error on every rank instead of
+/// corrupted memory or an MPI abort. Waiting is bounded by the group's timeout: a rank that
+/// failed (or never joins) makes the others fail within the timeout instead of hanging. An
+/// async collective's wait() throws, and the group is unusable afterwards; a blocking one that
+/// runs on the caller's thread cannot be interrupted, so the group's thread prints the same
+/// error and ends the job (MPI_Abort), as destroying a group with a collective stuck does.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -55,13 +61,19 @@ class ProcessGroup {
   /// "mpi".
   virtual std::string backend() const = 0;
   virtual std::chrono::milliseconds timeout() const = 0;
+  /// The collectives return at once with a Work to wait() for; with async_op = false they
+  /// return after the collective finished (a completed Work), run on the calling thread when
+  /// no other collective is queued (Note [Process groups]).
+  ///   group->allreduce({grad}, ReduceOp::AVG)->wait();
   /// Reduces each tensor over the ranks, in place.
-  virtual std::shared_ptr<Work> allreduce(const std::vector<Tensor>& tensors, ReduceOp op = ReduceOp::SUM) = 0;
+  virtual std::shared_ptr<Work> allreduce(const std::vector<Tensor>& tensors, ReduceOp op = ReduceOp::SUM,
+                                          bool async_op = true) = 0;
   /// Copies each tensor of rank `root` into the others' tensors.
-  virtual std::shared_ptr<Work> broadcast(const std::vector<Tensor>& tensors, int root = 0) = 0;
+  virtual std::shared_ptr<Work> broadcast(const std::vector<Tensor>& tensors, int root = 0, bool async_op = true) = 0;
   /// outputs[r] receives rank r's input (outputs: size() tensors of input's shape and dtype).
-  virtual std::shared_ptr<Work> allgather(const std::vector<Tensor>& outputs, const Tensor& input) = 0;
-  virtual std::shared_ptr<Work> barrier() = 0;
+  virtual std::shared_ptr<Work> allgather(const std::vector<Tensor>& outputs, const Tensor& input,
+                                          bool async_op = true) = 0;
+  virtual std::shared_ptr<Work> barrier(bool async_op = true) = 0;
   /// Ends every process of the job at once (MPI_Abort): the way out when a rank cannot go on.
   [[noreturn]] virtual void abort(int exit_code = 1) = 0;
 };

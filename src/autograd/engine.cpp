@@ -1,6 +1,7 @@
 // The backward engine: dependency counting over the graph reachable from the roots, input
 // buffers that sum gradients arriving on several paths, and a ready stack — no recursion, so
 // graphs of any depth run in constant stack space.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -220,6 +221,23 @@ void deliver(Slot& slot, uint32_t input_nr, Tensor g, SpareBuffers& spare) {
   s = s.defined() ? s + g : std::move(g);
 }
 
+// Note [Leaf gradients first]
+// The nodes that just became ready are taken from the top of the stack; the AccumulateGrad
+// nodes among them go on top, so that a leaf's gradient is accumulated (and its hooks run) as
+// soon as it is computed, not after the depth-first walk down to the graph's inputs. PyTorch's
+// engine does the same (AccumulateGrad has its highest priority); DistributedDataParallel
+// relies on it to start the all-reduce of the last layers' gradients while backward computes
+// the first layers'. The order of each group is kept.
+void run_accumulate_grad_first(GraphTask& task, std::vector<uint32_t>& ready, size_t first_new) {
+  size_t others = first_new;
+  for (size_t k = first_new; k < ready.size(); ++k) {
+    if (task.slots()[ready[k]].fn->is_accumulate_grad()) continue;
+    std::rotate(ready.begin() + static_cast<std::ptrdiff_t>(others), ready.begin() + static_cast<std::ptrdiff_t>(k),
+                ready.begin() + static_cast<std::ptrdiff_t>(k + 1));
+    ++others;
+  }
+}
+
 // Runs the graph below `roots`. In capture mode the gradients arriving at `targets` are
 // returned (before the targets' hooks run, as PyTorch's autograd.grad) and AccumulateGrad
 // nodes do not run; in accumulate mode only the needed nodes run when targets are given.
@@ -277,6 +295,7 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
                   " returned an invalid number of gradients - expected ", fn->num_outputs(), ", but got ",
                   outputs.size());
     }
+    const size_t first_new = ready.size();
     for (size_t i = 0; i < fn->num_outputs(); ++i) {
       const Edge& e = fn->next_edge(i);
       Node* c = e.function.get();
@@ -288,6 +307,7 @@ variable_list execute(const std::vector<Edge>& roots, variable_list root_grads, 
       }
       if (--cs.deps == 0) ready.push_back(ck);
     }
+    run_accumulate_grad_first(task, ready, first_new);
   }
   return captured;
 }

@@ -21,11 +21,8 @@ std::shared_ptr<ProcessGroup>& default_group() {
   return group;
 }
 
-std::shared_ptr<Work> finish(std::shared_ptr<Work> work, bool async_op) {
-  if (async_op) return work;
-  work->wait();
-  return nullptr;
-}
+// A blocking call has finished when the group returns; Python returns None for it.
+std::shared_ptr<Work> result(std::shared_ptr<Work> work, bool async_op) { return async_op ? std::move(work) : nullptr; }
 
 }  // namespace
 
@@ -84,11 +81,11 @@ int get_rank() { return default_process_group()->rank(); }
 int get_world_size() { return default_process_group()->size(); }
 
 std::shared_ptr<Work> all_reduce(const Tensor& tensor, ReduceOp op, bool async_op) {
-  return finish(default_process_group()->allreduce({tensor}, op), async_op);
+  return result(default_process_group()->allreduce({tensor}, op, async_op), async_op);
 }
 
 std::shared_ptr<Work> broadcast(const Tensor& tensor, int src, bool async_op) {
-  return finish(default_process_group()->broadcast({tensor}, src), async_op);
+  return result(default_process_group()->broadcast({tensor}, src, async_op), async_op);
 }
 
 std::shared_ptr<Work> all_gather(std::vector<Tensor>& tensor_list, const Tensor& tensor, bool async_op) {
@@ -100,9 +97,9 @@ std::shared_ptr<Work> all_gather(std::vector<Tensor>& tensor_list, const Tensor&
   for (Tensor& t : tensor_list) {
     if (!t.defined()) t = empty(tensor.sizes(), tensor.scalar_type());
   }
-  return finish(group->allgather(tensor_list, tensor), async_op);
+  return result(group->allgather(tensor_list, tensor, async_op), async_op);
 }
 
-std::shared_ptr<Work> barrier(bool async_op) { return finish(default_process_group()->barrier(), async_op); }
+std::shared_ptr<Work> barrier(bool async_op) { return result(default_process_group()->barrier(async_op), async_op); }
 
 }  // namespace nabla::distributed

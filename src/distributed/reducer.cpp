@@ -149,7 +149,7 @@ Reducer::Reducer(std::vector<Tensor> parameters, std::vector<Tensor> buffers,
   // Rank 0's model everywhere.
   std::vector<Tensor> state = st.params;
   state.insert(state.end(), st.buffers.begin(), st.buffers.end());
-  if (!state.empty()) st.group->broadcast(state, 0)->wait();
+  if (!state.empty()) st.group->broadcast(state, 0, /*async_op=*/false);
 
   // Buckets: parameters in reverse order, one dtype per bucket (Note [DDP reducer]).
   const auto cap = static_cast<int64_t>(options.bucket_cap_mb() * 1024 * 1024);
@@ -205,7 +205,8 @@ void Reducer::before_forward() {
               "`torch.nn.parallel.DistributedDataParallel` (nabla: "
               "DistributedDataParallelOptions().find_unused_parameters(true)), and by making sure all `forward` "
               "function outputs participate in calculating loss.");
-  if (st.broadcast_buffers && st.group->size() > 1 && !st.buffers.empty()) st.group->broadcast(st.buffers, 0)->wait();
+  if (st.broadcast_buffers && st.group->size() > 1 && !st.buffers.empty())
+    st.group->broadcast(st.buffers, 0, /*async_op=*/false);
 }
 
 void Reducer::after_forward(const std::vector<Tensor>& outputs) {
@@ -245,6 +246,7 @@ std::vector<std::vector<size_t>> Reducer::bucket_indices() const {
   return out;
 }
 
+size_t Reducer::buckets_launched() const { return state_->next_bucket; }
 std::chrono::nanoseconds Reducer::last_wait_time() const { return state_->wait_time; }
 
 }  // namespace nabla::nn::parallel::detail

@@ -85,6 +85,36 @@ TEST(DDP, MlpMatchesSingleProcess) {
   EXPECT_EQ(ddp->named_parameters().keys()[0], "module.0.weight");
 }
 
+// Note [DDP reducer]: communication overlaps backward. The first layer's weight gets its
+// gradient last; when it arrives (its hook, registered before DDP's, runs before the
+// Reducer sees it), some buckets' all-reduces must have started already and others not. A
+// Reducer that launched every all-reduce at the end of backward would have started none.
+TEST(DDP, BucketsAreReducedWhileBackwardRuns) {
+  const int n = dist::get_world_size(), me = dist::get_rank();
+  manual_seed(0);
+  auto net = mlp();
+  const Tensor first = net->parameters()[0];
+  std::vector<size_t> launched_when_first_ready;
+  const nn::parallel::detail::Reducer* reducer = nullptr;
+  first.register_hook([&](const Tensor&) { launched_when_first_ready.push_back(reducer->buckets_launched()); });
+  // A bucket per parameter (each is above 10 bytes).
+  auto ddp = DistributedDataParallel(net.ptr(), DistributedDataParallelOptions().bucket_cap_mb(0.00001));
+  reducer = &ddp->reducer();
+  const size_t buckets = reducer->bucket_indices().size();
+  EXPECT_EQ(buckets, net->parameters().size());
+  auto [x, y] = global_batch(0, {6});
+  F::cross_entropy(ddp->forward(shard(x, me, n)), shard(y, me, n)).backward();
+  ASSERT_EQ(launched_when_first_ready.size(), 1u);
+  EXPECT_GE(launched_when_first_ready[0], 1u);
+  EXPECT_LT(launched_when_first_ready[0], buckets);
+  EXPECT_EQ(reducer->buckets_launched(), buckets);
+  auto ref = mlp();
+  copy_state(*net, *ref);
+  F::cross_entropy(ref->forward(x), y).backward();
+  auto p = net->parameters(), q = ref->parameters();
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_TRUE(close(p[i].grad(), q[i].grad())) << "parameter " << i;
+}
+
 // Each rank's BatchNorm normalises its own shard: the reference runs every rank's shard on a
 // copy of the model in this process, averages the gradients and keeps rank 0's statistics.
 TEST(DDP, CnnWithBatchNormMatchesSimulatedRanks) {

@@ -1,7 +1,7 @@
 // The MPI backend of ProcessGroup (Note [Process groups]): OpenMPI or any MPI-3 library. The
-// collectives run on each group's own thread, so MPI is initialised with MPI_THREAD_MULTIPLE
-// (several groups may be in a collective at once); a program that initialised MPI itself with
-// MPI_THREAD_SERIALIZED can use one group at a time.
+// collectives run on each group's own thread or the caller's, so MPI is initialised with
+// MPI_THREAD_MULTIPLE (several groups may be in a collective at once); a program that
+// initialised MPI itself with MPI_THREAD_SERIALIZED can use one group at a time.
 // The C API only (OpenMPI's C++ bindings are deprecated and warn under -Wextra).
 #define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
@@ -130,7 +130,7 @@ class ProcessGroupMPI final : public ProcessGroup {
   std::string backend() const override { return "mpi"; }
   std::chrono::milliseconds timeout() const override { return timeout_; }
 
-  std::shared_ptr<Work> allreduce(const std::vector<Tensor>& tensors, ReduceOp op) override {
+  std::shared_ptr<Work> allreduce(const std::vector<Tensor>& tensors, ReduceOp op, bool async_op) override {
     check_usable("all_reduce");
     for (const Tensor& t : tensors) {
       NABLA_CHECK(t.defined(), "all_reduce: got an undefined tensor");
@@ -145,7 +145,7 @@ class ProcessGroupMPI final : public ProcessGroup {
       }
       unstage(s);
     };
-    return submit("all_reduce", std::move(finish), [this, s, op] {
+    return submit("all_reduce", async_op, std::move(finish), [this, s, op] {
       for (const Tensor& b : s.buffers) {
         check_match("all_reduce", 1 + static_cast<int64_t>(op), b);
         check_mpi(MPI_Allreduce(MPI_IN_PLACE, b.data_ptr(), count(b), mpi_type(b.scalar_type()),
@@ -155,12 +155,12 @@ class ProcessGroupMPI final : public ProcessGroup {
     });
   }
 
-  std::shared_ptr<Work> broadcast(const std::vector<Tensor>& tensors, int root) override {
+  std::shared_ptr<Work> broadcast(const std::vector<Tensor>& tensors, int root, bool async_op) override {
     check_usable("broadcast");
     NABLA_CHECK(root >= 0 && root < size_, "Invalid rootRank: ", root, " (the group has ", size_, " ranks)");
     Staged s = stage("broadcast", tensors, /*copy_in=*/rank_ == root);
     return submit(
-        "broadcast", [s] { unstage(s); },
+        "broadcast", async_op, [s] { unstage(s); },
         [this, s, root] {
           for (const Tensor& b : s.buffers) {
             check_match("broadcast", 10 + root, b);
@@ -169,7 +169,7 @@ class ProcessGroupMPI final : public ProcessGroup {
         });
   }
 
-  std::shared_ptr<Work> allgather(const std::vector<Tensor>& outputs, const Tensor& input) override {
+  std::shared_ptr<Work> allgather(const std::vector<Tensor>& outputs, const Tensor& input, bool async_op) override {
     check_usable("all_gather");
     NABLA_CHECK(input.defined(), "all_gather: got an undefined tensor");
     NABLA_CHECK(outputs.size() == static_cast<size_t>(size_), "all_gather: the output list has ", outputs.size(),
@@ -191,7 +191,7 @@ class ProcessGroupMPI final : public ProcessGroup {
         out.copy_(all[static_cast<int64_t>(r)]);
       }
     };
-    return submit("all_gather", std::move(finish), [this, in, all] {
+    return submit("all_gather", async_op, std::move(finish), [this, in, all] {
       const Tensor& b = in.buffers[0];
       check_match("all_gather", 20, b);
       check_mpi(MPI_Allgather(b.data_ptr(), count(b), mpi_type(b.scalar_type()), all.data_ptr(), count(b),
@@ -200,9 +200,9 @@ class ProcessGroupMPI final : public ProcessGroup {
     });
   }
 
-  std::shared_ptr<Work> barrier() override {
+  std::shared_ptr<Work> barrier(bool async_op) override {
     check_usable("barrier");
-    return submit("barrier", nullptr, [this] { check_mpi(MPI_Barrier(comm_), "barrier"); });
+    return submit("barrier", async_op, nullptr, [this] { check_mpi(MPI_Barrier(comm_), "barrier"); });
   }
 
   [[noreturn]] void abort(int exit_code) override {
@@ -235,10 +235,24 @@ class ProcessGroupMPI final : public ProcessGroup {
                 ": the ranks passed tensors of different dtypes (this rank: ", dtype_name(t.scalar_type()), ")");
   }
 
-  std::shared_ptr<Work> submit(const char* what, std::function<void()> finish, std::function<void()> task) {
+  // Note [Process groups]: a blocking collective runs on this thread unless others are queued.
+  std::shared_ptr<Work> submit(const char* what, bool async_op, std::function<void()> finish,
+                               std::function<void()> task) {
+    if (!async_op && queue_.run_inline(task, timeout_, [this, what] { abort_after_timeout(what); })) {
+      if (finish) finish();
+      return std::make_shared<CompletedWork>();
+    }
     auto work = std::make_shared<QueuedWork>(what, rank_, timeout_, std::move(finish), health_);
     queue_.push(work, std::move(task));
+    if (!async_op) work->wait();
     return work;
+  }
+
+  // Called on the group's thread when a blocking collective on the caller's thread timed out.
+  void abort_after_timeout(const char* what) {
+    std::fprintf(stderr, "%s; ending the job (MPI_Abort)\n", timeout_message(what, rank_, timeout_).c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
   }
 
   std::chrono::milliseconds timeout_;

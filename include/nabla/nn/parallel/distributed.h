@@ -14,7 +14,8 @@
 /// others bucket_cap_mb). A hook on every parameter copies its gradient (plus what .grad()
 /// already holds from no_sync() steps) into its bucket's flat buffer; a bucket whose gradients
 /// are all there is all-reduced at once, asynchronously (buckets in index order, the same on
-/// every rank), while backward goes on computing the others. When the last bucket is launched,
+/// every rank), while backward goes on computing the others (the engine accumulates a leaf's
+/// gradient as soon as it is computed: Note [Leaf gradients first]). When the last bucket is launched,
 /// the hook waits for all of them and writes the averages into .grad(). Parameters that get no
 /// gradient: with find_unused_parameters, forward walks the graph from its output and marks
 /// the parameters it cannot reach as ready (zeros), and a used-map all-reduced with the last
@@ -63,6 +64,8 @@ class Reducer {
   bool require_sync() const;
   /// The number of buckets and the parameter indices in each (for tests and benchmarks).
   std::vector<std::vector<size_t>> bucket_indices() const;
+  /// How many buckets' all-reduces the current (or last) backward has started so far.
+  size_t buckets_launched() const;
   /// Time the last backward spent waiting for all-reduces that had not finished yet.
   std::chrono::nanoseconds last_wait_time() const;
 
