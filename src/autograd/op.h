@@ -21,6 +21,7 @@
 // returns one gradient per tensor argument (undefined where none); the engine sums each to
 // its input's shape and dtype (Note [Gradients are summed to the input's shape]).
 #include <array>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -152,6 +153,54 @@ void connect_outputs(const std::shared_ptr<Node>& node, Out& out) {
     std::apply([&](auto&... t) { (set_output_history(node, t, i++), ...); }, out);
   }
 }
+/// The operands of an op on narrow dtypes, converted to their compute types, and the dtype
+/// its results are rounded back to (Note [Narrow dtypes compute wide]; src/autograd/narrow.cpp).
+/// The conversions are differentiable: gradients reach the narrow inputs in their dtype.
+class Widening {
+ public:
+  Tensor wide(const Tensor& t);
+  std::optional<Tensor> wide(const std::optional<Tensor>& t);
+  TensorList wide(TensorList ts);
+  std::vector<Tensor> wide(const std::vector<Tensor>& ts);
+  template <typename T>
+  const T& wide(const T& v) {
+    return v;
+  }
+
+  Tensor narrow(const Tensor& out) const;
+  std::vector<Tensor> narrow(std::vector<Tensor> outs) const;
+  template <typename... Ts>
+  std::tuple<Ts...> narrow(std::tuple<Ts...> outs) const {
+    std::apply([&](auto&... t) { ((t = narrow(t)), ...); }, outs);
+    return outs;
+  }
+
+ private:
+  void note(const Tensor& t);
+  std::vector<Tensor> operands_;                 // the original tensor operands
+  std::vector<std::vector<Tensor>> lists_;       // storage of widened TensorLists
+};
+
+inline bool has_narrow(const Tensor& t) { return t.defined() && isNarrowType(t.scalar_type()); }
+inline bool has_narrow(const std::optional<Tensor>& t) { return t && has_narrow(*t); }
+inline bool has_narrow(TensorList ts) {
+  for (const auto& t : ts)
+    if (has_narrow(t)) return true;
+  return false;
+}
+inline bool has_narrow(const std::vector<Tensor>& ts) { return has_narrow(TensorList(ts)); }
+template <typename T>
+bool has_narrow(const T&) {
+  return false;
+}
+/// Whether apply<Op> computes Op in the compute types: not for views (they alias their input)
+/// nor for ops that copy any dtype as it is (Op::dtype_blind: clone, to, copy_, fill_, cat).
+template <typename Op>
+constexpr bool computes_wide() {
+  return !requires { Op::is_view; } && !requires { Op::dtype_blind; };
+}
+/// self.copy_(r) recorded as an in-place copy: how an in-place op on narrow dtypes stores its result.
+void copy_narrow_result(Tensor& self, const Tensor& r);
 }  // namespace detail
 
 /// The node type apply<Op> creates: the Op object, its Ctx and the op's name.
@@ -166,8 +215,10 @@ struct OpNode final : Node {
   Ctx ctx;
 };
 
+namespace detail {
+/// apply<Op> once the operands are in compute types.
 template <typename Op, typename... Args>
-auto apply(const Args&... args) {
+auto apply_computed(const Args&... args) {
   if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
     Op op;
     Ctx ctx(nullptr);
@@ -195,6 +246,18 @@ auto apply(const Args&... args) {
   if (anomaly_mode_enabled()) detail::record_anomaly(node.get());
   return out;
 }
+}  // namespace detail
+
+template <typename Op, typename... Args>
+auto apply(const Args&... args) {
+  if constexpr (detail::computes_wide<Op>()) {
+    if ((detail::has_narrow(args) || ...)) {
+      detail::Widening w;
+      return w.narrow(detail::apply_computed<Op>(w.wide(args)...));
+    }
+  }
+  return detail::apply_computed<Op>(args...);
+}
 
 }  // namespace nabla::autograd
 
@@ -215,6 +278,12 @@ void write_inplace_result(Tensor& dst, const Tensor& src);
 template <typename Op, typename... Args>
 Tensor& apply_inplace(Tensor& self, const Args&... args) {
   check_inplace(self);
+  if constexpr (detail::computes_wide<Op>()) {
+    if (detail::has_narrow(self) || (detail::has_narrow(args) || ...)) {
+      detail::copy_narrow_result(self, apply<Op>(self, args...));
+      return self;
+    }
+  }
   bool record = GradMode::is_enabled() &&
                 (detail::requires_grad_of(self) || (detail::requires_grad_of(args) || ...));
   if (!record) {
