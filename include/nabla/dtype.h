@@ -111,7 +111,7 @@ template <> struct CppTypeToScalarType<int8_t> { static constexpr ScalarType val
       case ::nabla::ScalarType::Bool: { using scalar_t = bool; return __VA_ARGS__(); }    \
       default: break;                                                            \
     }                                                                            \
-    throw ::nabla::Error(std::string("\"") + NAME + "\" not implemented for '" +   \
+    throw ::nabla::Error(std::string("\"") + (NAME) + "\" not implemented for '" +   \
                          std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
   }()
 
@@ -122,7 +122,7 @@ template <> struct CppTypeToScalarType<int8_t> { static constexpr ScalarType val
       case ::nabla::ScalarType::Double: { using scalar_t = double; return __VA_ARGS__(); } \
       default: break;                                                              \
     }                                                                              \
-    throw ::nabla::Error(std::string("\"") + NAME + "\" not implemented for '" +   \
+    throw ::nabla::Error(std::string("\"") + (NAME) + "\" not implemented for '" +   \
                          std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
   }()
 
@@ -137,7 +137,7 @@ template <> struct CppTypeToScalarType<int8_t> { static constexpr ScalarType val
       case ::nabla::ScalarType::Bool: { using scalar_t = bool; return __VA_ARGS__(); }    \
       default: break;                                                              \
     }                                                                              \
-    throw ::nabla::Error(std::string("\"") + NAME + "\" not implemented for '" +   \
+    throw ::nabla::Error(std::string("\"") + (NAME) + "\" not implemented for '" +   \
                          std::string(::nabla::scalarTypeName(TYPE)) + "'");            \
   }()
 

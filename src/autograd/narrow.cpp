@@ -48,6 +48,16 @@ std::vector<Tensor> Widening::wide(const std::vector<Tensor>& ts) {
   return out;
 }
 
+ScalarType Widening::wide(ScalarType t) {
+  requested_ = t;
+  return computeType(t);
+}
+
+std::optional<ScalarType> Widening::wide(const std::optional<ScalarType>& t) {
+  if (!t) return t;
+  return wide(*t);
+}
+
 TensorList Widening::wide(TensorList ts) {
   lists_.push_back(wide(std::vector<Tensor>(ts.begin(), ts.end())));
   return TensorList(lists_.back());
@@ -56,11 +66,12 @@ TensorList Widening::wide(TensorList ts) {
 // The result has the compute type of the operands' result type when that is narrow (x + y,
 // x.sum(), where(c, x, y)); otherwise, when some operands do not promote with the narrow ones
 // (an int64 index), it has the compute type of the narrow operands' result type and no other
-// operand has that dtype (gather(int8 x, dim, int64 index)). Bool, int64 indices and true
-// division's floats stay as they are.
+// operand has that dtype (gather(int8 x, dim, int64 index)). Bool, int64 indices, true
+// division's floats and results of a dtype the caller asked for (x.sum(kFloat)) stay as they are.
 Tensor Widening::narrow(const Tensor& out) const {
   if (!out.defined()) return out;
   const ScalarType d = out.scalar_type();
+  if (requested_) return d == computeType(*requested_) ? out.to(*requested_) : out;
   const auto all = result_type(operands_, [](const Tensor&) { return true; });
   if (all && isNarrowType(*all)) return d == computeType(*all) ? out.to(*all) : out;
   const auto narrow = result_type(operands_, [](const Tensor& t) { return isNarrowType(t.scalar_type()); });

@@ -162,6 +162,10 @@ class Widening {
   std::optional<Tensor> wide(const std::optional<Tensor>& t);
   TensorList wide(TensorList ts);
   std::vector<Tensor> wide(const std::vector<Tensor>& ts);
+  /// A dtype argument (x.sum(dtype)): the op computes in its compute type and the result gets
+  /// that dtype.
+  ScalarType wide(ScalarType t);
+  std::optional<ScalarType> wide(const std::optional<ScalarType>& t);
   template <typename T>
   const T& wide(const T& v) {
     return v;
@@ -177,8 +181,9 @@ class Widening {
 
  private:
   void note(const Tensor& t);
-  std::vector<Tensor> operands_;                 // the original tensor operands
-  std::vector<std::vector<Tensor>> lists_;       // storage of widened TensorLists
+  std::vector<Tensor> operands_;            // the original tensor operands
+  std::vector<std::vector<Tensor>> lists_;  // storage of widened TensorLists
+  std::optional<ScalarType> requested_;     // a dtype argument
 };
 
 inline bool has_narrow(const Tensor& t) { return t.defined() && isNarrowType(t.scalar_type()); }
@@ -189,6 +194,8 @@ inline bool has_narrow(TensorList ts) {
   return false;
 }
 inline bool has_narrow(const std::vector<Tensor>& ts) { return has_narrow(TensorList(ts)); }
+inline bool has_narrow(ScalarType t) { return isNarrowType(t); }
+inline bool has_narrow(const std::optional<ScalarType>& t) { return t && isNarrowType(*t); }
 template <typename T>
 bool has_narrow(const T&) {
   return false;

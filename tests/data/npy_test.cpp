@@ -11,7 +11,7 @@ using data::read_npz;
 using data::write_npy;
 using data::write_npz;
 
-const ScalarType kAllTypes[] = {kFloat, kDouble, kLong, kInt, kByte, kBool};
+const ScalarType kAllTypes[] = {kFloat, kDouble, kLong, kInt, kByte, kBool, kHalf, kShort, kChar};
 
 std::vector<Tensor> samples() {
   std::vector<Tensor> out;
