@@ -17,9 +17,9 @@ constexpr uint16_t float_to_half_bits(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint32_t sign = (x >> 16) & 0x8000u;
   const uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to >= 65520: inf
-  if (abs >= 0x38800000u) {                                                // normal half
+  if (abs >= 0x38800000u) {                                              // normal half
     const uint32_t mant_odd = (abs >> 13) & 1u;
     const uint32_t rounded = abs + 0xfffu + mant_odd;
     return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
@@ -65,7 +65,7 @@ struct Half {
   constexpr Half(uint16_t bits, from_bits_t) : x(bits) {}
   template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   constexpr Half(T v) : x(detail::float_to_half_bits(static_cast<float>(v))) {}  // NOLINT
-  constexpr operator float() const { return detail::half_bits_to_float(x); }  // NOLINT
+  constexpr operator float() const { return detail::half_bits_to_float(x); }     // NOLINT
 };
 
 }  // namespace nabla
