@@ -204,7 +204,9 @@ bool has_narrow(const T&) {
 /// nor for ops that copy any dtype as it is (Op::dtype_blind: clone, to, copy_, fill_, cat).
 template <typename Op>
 constexpr bool computes_wide() {
-  return !requires { Op::is_view; } && !requires { Op::dtype_blind; };
+  constexpr bool is_view = requires { Op::is_view; };
+  constexpr bool dtype_blind = requires { Op::dtype_blind; };
+  return !is_view && !dtype_blind;
 }
 /// self.copy_(r) recorded as an in-place copy: how an in-place op on narrow dtypes stores its result.
 void copy_narrow_result(Tensor& self, const Tensor& r);

@@ -40,9 +40,11 @@ Tensor bitwise_op(const Tensor& a_, const Tensor& b_, const char* kernel, F f) {
   NABLA_CHECK(!isFloatingType(result), "\"", kernel, "\" not implemented for '", scalarTypeName(result), "'");
   const Tensor a = ops::compute_operand(a_), b = ops::compute_operand(b_);
   const ScalarType dt = core::result_type({&a, &b});
-  return ops::cast(NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(dt, kernel, [&] {
-    return ops::binary_op<scalar_t, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); });
-  }), result);
+  return ops::cast(
+      NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(
+          dt, kernel,
+          [&] { return ops::binary_op<scalar_t, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); }); }),
+      result);
 }
 
 // Bitwise helpers, for the integer and bool types only.

@@ -184,8 +184,9 @@ TEST(Safetensors, CorruptFilesAreRejectedNamingTheFile) {
   EXPECT_EQ(err(file_with("[1]", 0)), pre + "8: expected the JSON header to start with '{'");
   EXPECT_EQ(err(file_with(R"({"x": })", 0)).substr(0, pre.size() + 23), pre + "14: expected valid JSON");
   EXPECT_EQ(err(file_with(R"({"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4)),
-            pre + "8: expected a dtype of F32, F64, F16, I64, I32, I16, I8, U8 or BOOL (got 'BF16') for tensor 'x' in "
-                  "the JSON header");
+            pre +
+                "8: expected a dtype of F32, F64, F16, I64, I32, I16, I8, U8 or BOOL (got 'BF16') for tensor 'x' in "
+                "the JSON header");
   EXPECT_EQ(err(file_with(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
             pre + "8: expected data_offsets spanning 3 elements of 4 bytes as its shape says (got [0, 8]) for tensor "
                   "'x' in the JSON header");

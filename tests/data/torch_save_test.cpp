@@ -153,7 +153,8 @@ TEST(TorchSave, PythonLoadsWhatNablaWrites) {
   sd.insert_or_assign("tuple", ivalue::Tuple::create({IValue(1), IValue("a"), IValue(2), IValue(3)}));
   torch_save(sd, path);
   // weights_only=True: torch 1.13's restricted unpickler reads everything but floats.
-  auto r = oracle::run("d = torch.load(" + q(path) + ", weights_only=True)\n"
+  auto r = oracle::run("d = torch.load(" + q(path) +
+                       ", weights_only=True)\n"
                        "import collections\n"
                        "assert type(d) is collections.OrderedDict, type(d)\n"
                        "assert d['t'].storage().data_ptr() == d['x'].storage().data_ptr()\n"

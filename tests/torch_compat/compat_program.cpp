@@ -51,9 +51,9 @@ void raises(const std::string& name, F f) {
 // The dtype's name from libtorch's constants (the two libraries print ScalarType differently).
 std::string dtype_name(const torch::Tensor& t) {
   const std::pair<torch::Dtype, const char*> names[] = {
-      {torch::kF16, "float16"}, {torch::kF32, "float32"}, {torch::kF64, "float64"}, {torch::kI8, "int8"},
-      {torch::kI16, "int16"},   {torch::kI32, "int32"},   {torch::kI64, "int64"},   {torch::kU8, "uint8"},
-      {torch::kBool, "bool"}};
+      {torch::kF16, "float16"}, {torch::kF32, "float32"}, {torch::kF64, "float64"},
+      {torch::kI8, "int8"},     {torch::kI16, "int16"},   {torch::kI32, "int32"},
+      {torch::kI64, "int64"},   {torch::kU8, "uint8"},    {torch::kBool, "bool"}};
   for (const auto& [dtype, name] : names)
     if (t.scalar_type() == dtype) return name;
   return "other";

@@ -15,9 +15,12 @@ inline To convert(From v) {
 // (Note [Narrow dtypes compute wide]); every other conversion goes through those.
 template <typename F>
 void dispatch_narrow(ScalarType t, F f) {
-  if (t == kHalf) f(Half{});
-  else if (t == kShort) f(int16_t{});
-  else f(int8_t{});
+  if (t == kHalf)
+    f(Half{});
+  else if (t == kShort)
+    f(int16_t{});
+  else
+    f(int8_t{});
 }
 template <typename N>
 using compute_t = std::conditional_t<std::is_same_v<N, Half>, float, int32_t>;
@@ -28,8 +31,10 @@ void convert_narrow(const Tensor& dst, const Tensor& src) {
   dispatch_narrow(to_narrow ? dst.scalar_type() : src.scalar_type(), [&](auto n) {
     using N = decltype(n);
     using W = compute_t<N>;
-    if (to_narrow) unary_loop<N, W>(dst, src, [](W v) { return static_cast<N>(v); });
-    else unary_loop<W, N>(dst, src, [](N v) { return static_cast<W>(v); });
+    if (to_narrow)
+      unary_loop<N, W>(dst, src, [](W v) { return static_cast<N>(v); });
+    else
+      unary_loop<W, N>(dst, src, [](N v) { return static_cast<W>(v); });
   });
 }
 
