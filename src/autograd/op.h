@@ -225,12 +225,16 @@ struct OpNode final : Node {
 };
 
 namespace detail {
-/// apply<Op> once the operands are in compute types.
+/// apply<Op> once the operands are in compute types; `narrowing` (when not null) rounds the
+/// results back before they become the node's outputs, so that grad_fn is Op's node.
 template <typename Op, typename... Args>
-auto apply_computed(const Args&... args) {
+auto apply_computed(const Widening* narrowing, const Args&... args) {
   if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
     Op op;
     Ctx ctx(nullptr);
+    if constexpr (detail::computes_wide<Op>()) {
+      if (narrowing) return narrowing->narrow(op.forward(ctx, args...));
+    }
     if constexpr (requires { Op::is_view; }) {
       // Views made while grad mode is on remember their base even when nothing requires grad
       // yet: an in-place op on them may later give the base a history.
@@ -249,6 +253,9 @@ auto apply_computed(const Args&... args) {
   {
     AutoGradMode no_grad(false);
     out = node->op.forward(node->ctx, args...);
+    if constexpr (detail::computes_wide<Op>()) {
+      if (narrowing) out = narrowing->narrow(out);
+    }
   }
   detail::connect_outputs(std::shared_ptr<Node>(node), out);
   if constexpr (requires { Op::is_view; }) detail::set_view_base(out, std::get<0>(std::tie(args...)));
@@ -262,10 +269,10 @@ auto apply(const Args&... args) {
   if constexpr (detail::computes_wide<Op>()) {
     if ((detail::has_narrow(args) || ...)) {
       detail::Widening w;
-      return w.narrow(detail::apply_computed<Op>(w.wide(args)...));
+      return detail::apply_computed<Op>(&w, w.wide(args)...);
     }
   }
-  return detail::apply_computed<Op>(args...);
+  return detail::apply_computed<Op>(nullptr, args...);
 }
 
 }  // namespace nabla::autograd

@@ -3,6 +3,7 @@
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/elementwise_common.h"
 #include "nabla/functions.h"
 
 namespace nabla {
@@ -137,6 +138,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) const {
 }
 
 Tensor& Tensor::fill_(const Scalar& value) const {
+  ops::check_fill_value(scalar_type(), value);
   if (!GradMode::is_enabled() || !requires_grad()) {
     autograd::check_inplace(*this);
     kernels::fill_(self(), value);

@@ -6,6 +6,7 @@
 
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/elementwise_common.h"
 #include "nabla/functions.h"
 
 namespace nabla {
@@ -38,6 +39,7 @@ Tensor full(IntArrayRef size, const Scalar& fill_value, TensorOptions options) {
   ScalarType dt = options.has_dtype() ? options.dtype()
                   : fill_value.isFloatingPoint() ? TensorOptions::default_dtype()
                                                  : fill_value.type();
+  ops::check_fill_value(dt, fill_value);
   Tensor t = core::empty(size, dt);
   kernels::fill_(t, fill_value);
   return finish(t, options);

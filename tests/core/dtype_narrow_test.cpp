@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <sstream>
 
 #include "support/testing.h"
 
@@ -259,9 +260,15 @@ TEST(NarrowDtypes, HalfRequiresGrad) {
   const Tensor w = tensor({2.0, 0.5, -1.0}, kHalf);
   const Tensor y = (x * w + x * x).sum();
   y.backward();
-  auto ref = oracle::run("y = (x * w + x * x).sum(); y.backward(); out = (y, x.grad)", {{"x", x}, {"w", w}});
+  auto ref =
+      oracle::run("y = (x * w + x * x).sum(); y.backward(); out = (y, x.grad, type(y.grad_fn).__name__, repr(x * w))",
+                  {{"x", x}, {"w", w}});
   EXPECT_TRUE(same(y.detach(), ref.outputs.at(0), 0, 0));
   EXPECT_TRUE(same(x.grad(), ref.outputs.at(1), 0, 0));
+  EXPECT_EQ(y.grad_fn()->name(), ref.strings.at(2));
+  std::ostringstream os;
+  os << x * w;
+  EXPECT_EQ(os.str(), ref.strings.at(3));
 }
 
 TEST(NarrowDtypes, ErrorsAsTorch) {
@@ -274,5 +281,16 @@ TEST(NarrowDtypes, ErrorsAsTorch) {
   EXPECT_EQ(error_message([&] { h& h; }), oracle::error_of("h & h", in));
   EXPECT_EQ(error_message([&] { ~h; }), oracle::error_of("torch.bitwise_not(h)", in));
   EXPECT_EQ(error_message([&] { tensor({1, 2}, kChar).add_(2.5); }), oracle::error_of("i8.add_(2.5)", in));
+  // Fill values must fit (arithmetic operands wrap instead: ElementwiseAndReductions).
+  EXPECT_EQ(error_message([&] { full({2}, 300, kChar); }),
+            oracle::error_of("torch.full((2,), 300, dtype=torch.int8)", in));
+  EXPECT_EQ(error_message([&] { full({2}, -128.5 - 1, kChar); }),
+            oracle::error_of("torch.full((2,), -129.5, dtype=torch.int8)", in));
+  EXPECT_EQ(error_message([&] { full({2}, 1e6, kHalf); }),
+            oracle::error_of("torch.full((2,), 1e6, dtype=torch.float16)", in));
+  EXPECT_EQ(error_message([&] { zeros({2}, kShort).fill_(-40000); }),
+            oracle::error_of("torch.zeros(2, dtype=torch.int16).fill_(-40000)", in));
+  EXPECT_TRUE(same(full({2}, -INFINITY, kHalf), oracle::eval("torch.full((2,), -float('inf'), dtype=torch.float16)")));
+  EXPECT_TRUE(same(full({2}, -128, kChar), oracle::eval("torch.full((2,), -128, dtype=torch.int8)")));
   EXPECT_EQ(error_message([&] { tensor({1, 2}, kShort).mul_(h); }), oracle::error_of("i8.to(torch.int16).mul_(h)", in));
 }
