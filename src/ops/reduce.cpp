@@ -367,8 +367,13 @@ Tensor sum(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::
 Tensor sum(const Tensor& t, IntArrayRef dim, bool keepdim, std::optional<ScalarType> dtype) {
   return autograd::apply<SumDim>(t, dim, keepdim, dtype);
 }
-Tensor mean(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::apply<Mean>(t, dtype); }
+// mean_dtype first: its error names the input's own dtype (int8 computes as int32 in the op).
+Tensor mean(const Tensor& t, std::optional<ScalarType> dtype) {
+  mean_dtype(t, dtype);
+  return autograd::apply<Mean>(t, dtype);
+}
 Tensor mean(const Tensor& t, IntArrayRef dim, bool keepdim, std::optional<ScalarType> dtype) {
+  mean_dtype(t, dtype);
   return autograd::apply<MeanDim>(t, dim, keepdim, dtype);
 }
 Tensor prod(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::apply<Prod>(t, dtype); }

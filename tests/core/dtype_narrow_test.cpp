@@ -280,6 +280,8 @@ TEST(NarrowDtypes, ErrorsAsTorch) {
             oracle::error_of("i8.requires_grad_()", in));
   EXPECT_EQ(error_message([&] { h& h; }), oracle::error_of("h & h", in));
   EXPECT_EQ(error_message([&] { ~h; }), oracle::error_of("torch.bitwise_not(h)", in));
+  EXPECT_EQ(error_message([&] { i8.mean(); }), oracle::error_of("i8.mean()", in));
+  EXPECT_EQ(error_message([&] { i8.mean({0}); }), oracle::error_of("i8.mean(0)", in));
   EXPECT_EQ(error_message([&] { tensor({1, 2}, kChar).add_(2.5); }), oracle::error_of("i8.add_(2.5)", in));
   // Fill values must fit (arithmetic operands wrap instead: ElementwiseAndReductions).
   EXPECT_EQ(error_message([&] { full({2}, 300, kChar); }),
