@@ -232,9 +232,6 @@ auto apply_computed(const Widening* narrowing, const Args&... args) {
   if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
     Op op;
     Ctx ctx(nullptr);
-    if constexpr (detail::computes_wide<Op>()) {
-      if (narrowing) return narrowing->narrow(op.forward(ctx, args...));
-    }
     if constexpr (requires { Op::is_view; }) {
       // Views made while grad mode is on remember their base even when nothing requires grad
       // yet: an in-place op on them may later give the base a history.
@@ -242,7 +239,12 @@ auto apply_computed(const Widening* narrowing, const Args&... args) {
       if (GradMode::is_enabled()) detail::set_view_base(out, std::get<0>(std::tie(args...)));
       return out;
     } else {
-      return op.forward(ctx, args...);
+      // One call of forward per path: each call site inlines the op's dtype dispatch.
+      auto out = op.forward(ctx, args...);
+      if constexpr (detail::computes_wide<Op>()) {
+        if (narrowing) out = narrowing->narrow(out);
+      }
+      return out;
     }
   }
   auto node = make_node<OpNode<Op>>();
