@@ -19,6 +19,7 @@ class Scalar {
   template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
   Scalar(T v) : kind_(Kind::Float), d_(static_cast<double>(v)) {}  // NOLINT
   Scalar(bool v) : kind_(Kind::Bool), i_(v) {}  // NOLINT
+  Scalar(Half v) : kind_(Kind::Float), d_(static_cast<float>(v)) {}  // NOLINT
 
   Kind kind() const { return kind_; }
   bool isFloatingPoint() const { return kind_ == Kind::Float; }

@@ -21,6 +21,7 @@
 // returns one gradient per tensor argument (undefined where none); the engine sums each to
 // its input's shape and dtype (Note [Gradients are summed to the input's shape]).
 #include <array>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -152,6 +153,63 @@ void connect_outputs(const std::shared_ptr<Node>& node, Out& out) {
     std::apply([&](auto&... t) { (set_output_history(node, t, i++), ...); }, out);
   }
 }
+/// The operands of an op on narrow dtypes, converted to their compute types, and the dtype
+/// its results are rounded back to (Note [Narrow dtypes compute wide]; src/autograd/narrow.cpp).
+/// The conversions are differentiable: gradients reach the narrow inputs in their dtype.
+class Widening {
+ public:
+  Tensor wide(const Tensor& t);
+  std::optional<Tensor> wide(const std::optional<Tensor>& t);
+  TensorList wide(TensorList ts);
+  std::vector<Tensor> wide(const std::vector<Tensor>& ts);
+  /// A dtype argument (x.sum(dtype)): the op computes in its compute type and the result gets
+  /// that dtype.
+  ScalarType wide(ScalarType t);
+  std::optional<ScalarType> wide(const std::optional<ScalarType>& t);
+  template <typename T>
+  const T& wide(const T& v) {
+    return v;
+  }
+
+  Tensor narrow(const Tensor& out) const;
+  std::vector<Tensor> narrow(std::vector<Tensor> outs) const;
+  template <typename... Ts>
+  std::tuple<Ts...> narrow(std::tuple<Ts...> outs) const {
+    std::apply([&](auto&... t) { ((t = narrow(t)), ...); }, outs);
+    return outs;
+  }
+
+ private:
+  void note(const Tensor& t);
+  std::vector<Tensor> operands_;            // the original tensor operands
+  std::vector<std::vector<Tensor>> lists_;  // storage of widened TensorLists
+  std::optional<ScalarType> requested_;     // a dtype argument
+};
+
+inline bool has_narrow(const Tensor& t) { return t.defined() && isNarrowType(t.scalar_type()); }
+inline bool has_narrow(const std::optional<Tensor>& t) { return t && has_narrow(*t); }
+inline bool has_narrow(TensorList ts) {
+  for (const auto& t : ts)
+    if (has_narrow(t)) return true;
+  return false;
+}
+inline bool has_narrow(const std::vector<Tensor>& ts) { return has_narrow(TensorList(ts)); }
+inline bool has_narrow(ScalarType t) { return isNarrowType(t); }
+inline bool has_narrow(const std::optional<ScalarType>& t) { return t && isNarrowType(*t); }
+template <typename T>
+bool has_narrow(const T&) {
+  return false;
+}
+/// Whether apply<Op> computes Op in the compute types: not for views (they alias their input)
+/// nor for ops that copy any dtype as it is (Op::dtype_blind: clone, to, copy_, fill_, cat).
+template <typename Op>
+constexpr bool computes_wide() {
+  constexpr bool is_view = requires { Op::is_view; };
+  constexpr bool dtype_blind = requires { Op::dtype_blind; };
+  return !is_view && !dtype_blind;
+}
+/// self.copy_(r) recorded as an in-place copy: how an in-place op on narrow dtypes stores its result.
+void copy_narrow_result(Tensor& self, const Tensor& r);
 }  // namespace detail
 
 /// The node type apply<Op> creates: the Op object, its Ctx and the op's name.
@@ -166,8 +224,11 @@ struct OpNode final : Node {
   Ctx ctx;
 };
 
+namespace detail {
+/// apply<Op> once the operands are in compute types; `narrowing` (when not null) rounds the
+/// results back before they become the node's outputs, so that grad_fn is Op's node.
 template <typename Op, typename... Args>
-auto apply(const Args&... args) {
+auto apply_computed(const Widening* narrowing, const Args&... args) {
   if (!GradMode::is_enabled() || !(detail::requires_grad_of(args) || ...)) {
     Op op;
     Ctx ctx(nullptr);
@@ -178,7 +239,12 @@ auto apply(const Args&... args) {
       if (GradMode::is_enabled()) detail::set_view_base(out, std::get<0>(std::tie(args...)));
       return out;
     } else {
-      return op.forward(ctx, args...);
+      // One call of forward per path: each call site inlines the op's dtype dispatch.
+      auto out = op.forward(ctx, args...);
+      if constexpr (detail::computes_wide<Op>()) {
+        if (narrowing) out = narrowing->narrow(out);
+      }
+      return out;
     }
   }
   auto node = make_node<OpNode<Op>>();
@@ -189,11 +255,26 @@ auto apply(const Args&... args) {
   {
     AutoGradMode no_grad(false);
     out = node->op.forward(node->ctx, args...);
+    if constexpr (detail::computes_wide<Op>()) {
+      if (narrowing) out = narrowing->narrow(out);
+    }
   }
   detail::connect_outputs(std::shared_ptr<Node>(node), out);
   if constexpr (requires { Op::is_view; }) detail::set_view_base(out, std::get<0>(std::tie(args...)));
   if (anomaly_mode_enabled()) detail::record_anomaly(node.get());
   return out;
+}
+}  // namespace detail
+
+template <typename Op, typename... Args>
+auto apply(const Args&... args) {
+  if constexpr (detail::computes_wide<Op>()) {
+    if ((detail::has_narrow(args) || ...)) {
+      detail::Widening w;
+      return detail::apply_computed<Op>(&w, w.wide(args)...);
+    }
+  }
+  return detail::apply_computed<Op>(nullptr, args...);
 }
 
 }  // namespace nabla::autograd
@@ -215,6 +296,12 @@ void write_inplace_result(Tensor& dst, const Tensor& src);
 template <typename Op, typename... Args>
 Tensor& apply_inplace(Tensor& self, const Args&... args) {
   check_inplace(self);
+  if constexpr (detail::computes_wide<Op>()) {
+    if (detail::has_narrow(self) || (detail::has_narrow(args) || ...)) {
+      detail::copy_narrow_result(self, apply<Op>(self, args...));
+      return self;
+    }
+  }
   bool record = GradMode::is_enabled() &&
                 (detail::requires_grad_of(self) || (detail::requires_grad_of(args) || ...));
   if (!record) {

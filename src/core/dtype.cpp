@@ -13,6 +13,9 @@ std::string_view toString(ScalarType t) {
     case kFloat: return "float32";
     case kDouble: return "float64";
     case kBool: return "bool";
+    case kHalf: return "float16";
+    case kShort: return "int16";
+    case kChar: return "int8";
   }
   return "unknown";
 }
@@ -25,6 +28,9 @@ std::string_view scalarTypeName(ScalarType t) {
     case kFloat: return "Float";
     case kDouble: return "Double";
     case kBool: return "Bool";
+    case kHalf: return "Half";
+    case kShort: return "Short";
+    case kChar: return "Char";
   }
   return "Unknown";
 }
@@ -37,25 +43,25 @@ std::string_view legacyTypeName(ScalarType t) {
     case kFloat: return "torch.FloatTensor";
     case kDouble: return "torch.DoubleTensor";
     case kBool: return "torch.BoolTensor";
+    case kHalf: return "torch.HalfTensor";
+    case kShort: return "torch.ShortTensor";
+    case kChar: return "torch.CharTensor";
   }
   return "torch.Tensor";
 }
 
 ScalarType promoteTypes(ScalarType a, ScalarType b) {
-  if (a == b) return a;
-  // Rank in PyTorch's lattice for the types nabla has: bool < uint8 < int32 < int64 < float32 < float64.
-  auto rank = [](ScalarType t) {
-    switch (t) {
-      case kBool: return 0;
-      case kByte: return 1;
-      case kInt: return 2;
-      case kLong: return 3;
-      case kFloat: return 4;
-      case kDouble: return 5;
-    }
-    return 0;
-  };
-  return rank(a) >= rank(b) ? a : b;
+  // PyTorch's table for the types nabla has: bool gives way to anything; an integer to a
+  // floating type; within a kind the wider wins; uint8 with int8 meets at int16 (the
+  // smallest type holding both ranges), uint8 with a wider signed type is that type.
+  if (a == b || b == kBool) return a;
+  if (a == kBool) return b;
+  const bool fa = isFloatingType(a), fb = isFloatingType(b);
+  if (fa != fb) return fa ? a : b;
+  if ((a == kByte && b == kChar) || (a == kChar && b == kByte)) return kShort;
+  if (a == kByte) return b;
+  if (b == kByte) return a;
+  return elementSize(a) >= elementSize(b) ? a : b;
 }
 
 namespace {

@@ -29,10 +29,15 @@ struct ElementReader {
   ScalarType dtype;
 
   double as_double(int64_t off) const {
+    if (dtype == kHalf) return static_cast<float>(reinterpret_cast<const Half*>(data)[off]);
+    if (isNarrowType(dtype)) return static_cast<double>(as_int(off));
     return NABLA_DISPATCH_ALL_TYPES(
         dtype, "print", [&]() -> double { return static_cast<double>(reinterpret_cast<const scalar_t*>(data)[off]); });
   }
   int64_t as_int(int64_t off) const {
+    if (dtype == kShort) return reinterpret_cast<const int16_t*>(data)[off];
+    if (dtype == kChar) return reinterpret_cast<const int8_t*>(data)[off];
+    if (dtype == kHalf) return static_cast<int64_t>(as_double(off));
     return NABLA_DISPATCH_ALL_TYPES(dtype, "print", [&]() -> int64_t {
       return static_cast<int64_t>(reinterpret_cast<const scalar_t*>(data)[off]);
     });

@@ -20,11 +20,21 @@ std::string dtype_name(ScalarType t) {
       return "torch.float64";
     case kBool:
       return "torch.bool";
+    case kHalf:
+      return "torch.float16";
+    case kShort:
+      return "torch.int16";
+    case kChar:
+      return "torch.int8";
   }
   return "unknown";
 }
 
 void check_reduce_op(ReduceOp op, ScalarType t) {
+  // MPI has no 16-bit floating type to reduce (broadcast and all_gather move float16 as bits).
+  NABLA_CHECK(t != kHalf,
+              "all_reduce: the MPI backend cannot reduce torch.float16 tensors; reduce a float32 copy "
+              "(t.to(torch::kFloat)) and copy the result back");
   NABLA_CHECK(op != ReduceOp::AVG || t == kFloat || t == kDouble,
               "all_reduce: ReduceOp.AVG needs a floating-point tensor, got ", dtype_name(t));
 }

@@ -134,7 +134,7 @@ class DictParser {
 };
 
 NpyDescr parse_descr(const std::string& descr, const ByteReader& file, size_t at) {
-  const char* expected = "expected a dtype descr of '<f4', '<f8', '<i8', '<i4', '|u1' or '|b1'";
+  const char* expected = "expected a dtype descr of '<f4', '<f8', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1' or '|b1'";
   if (descr.size() != 3) file.fail(at, std::string(expected) + ", got '" + descr + "'");
   const char order = descr[0];
   const std::string code = descr.substr(1);
@@ -143,6 +143,9 @@ NpyDescr parse_descr(const std::string& descr, const ByteReader& file, size_t at
   else if (code == "f8") dtype = kDouble;
   else if (code == "i8") dtype = kLong;
   else if (code == "i4") dtype = kInt;
+  else if (code == "f2") dtype = kHalf;
+  else if (code == "i2") dtype = kShort;
+  else if (code == "i1") dtype = kChar;
   else if (code == "u1") dtype = kByte;
   else if (code == "b1") dtype = kBool;
   else file.fail(at, std::string(expected) + ", got '" + descr + "'");
@@ -208,6 +211,9 @@ std::vector<uint8_t> npy_header(const Tensor& t) {
     case kInt: descr = "<i4"; break;
     case kByte: descr = "|u1"; break;
     case kBool: descr = "|b1"; break;
+    case kHalf: descr = "<f2"; break;
+    case kShort: descr = "<i2"; break;
+    case kChar: descr = "|i1"; break;
   }
   std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
   for (int64_t i = 0; i < t.dim(); ++i) {

@@ -54,6 +54,9 @@ const char* storage_name(ScalarType t) {
     case kInt: return "IntStorage";
     case kByte: return "ByteStorage";
     case kBool: return "BoolStorage";
+    case kHalf: return "HalfStorage";
+    case kShort: return "ShortStorage";
+    case kChar: return "CharStorage";
   }
   return "FloatStorage";
 }

@@ -38,6 +38,9 @@ const char* dtype_name(ScalarType t) {
     case kInt: return "I32";
     case kByte: return "U8";
     case kBool: return "BOOL";
+    case kHalf: return "F16";
+    case kShort: return "I16";
+    case kChar: return "I8";
   }
   return "";
 }
@@ -261,7 +264,10 @@ Header read_header(int fd, const std::string& path) {
     else if (d == "I32") e.dtype = kInt;
     else if (d == "U8") e.dtype = kByte;
     else if (d == "BOOL") e.dtype = kBool;
-    else bad("a dtype of F32, F64, I64, I32, U8 or BOOL (got '" + io::excerpt(d) + "')");
+    else if (d == "F16") e.dtype = kHalf;
+    else if (d == "I16") e.dtype = kShort;
+    else if (d == "I8") e.dtype = kChar;
+    else bad("a dtype of F32, F64, F16, I64, I32, I16, I8, U8 or BOOL (got '" + io::excerpt(d) + "')");
     if (raw.shape.kind != RawField::kArray) bad("a \"shape\" array");
     uint64_t numel = 1;
     if (!raw.shape.items_ok) bad("a shape of non-negative integers");

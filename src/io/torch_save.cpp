@@ -4,9 +4,9 @@
 // the system info, then the object, then the storage keys, then each storage as an int64
 // element count and its bytes). The object itself is read by the unpickler (pickle.h).
 //
-// nabla's dtypes are float32/64, int64/32, uint8 and bool: float16 and bfloat16 storages are
-// widened to float32 and int16/int8 ones to int32 as they are read (every value exactly), so
-// tensors sharing a storage still share one.
+// Every storage kind loads as its own dtype except bfloat16, which nabla lacks: its storages are
+// widened to float32 as they are read (every value exactly), so tensors sharing a storage still
+// share one.
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -32,39 +32,17 @@ constexpr uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x
 ScalarType nabla_dtype(io::StorageKind k) {
   switch (k) {
     case io::StorageKind::Float:
-    case io::StorageKind::Half:
     case io::StorageKind::BFloat16: return kFloat;
+    case io::StorageKind::Half: return kHalf;
     case io::StorageKind::Double: return kDouble;
     case io::StorageKind::Long: return kLong;
-    case io::StorageKind::Int:
-    case io::StorageKind::Short:
-    case io::StorageKind::Char: return kInt;
+    case io::StorageKind::Int: return kInt;
+    case io::StorageKind::Short: return kShort;
+    case io::StorageKind::Char: return kChar;
     case io::StorageKind::Byte: return kByte;
     case io::StorageKind::Bool: return kBool;
   }
   return kFloat;
-}
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = uint32_t{h & 0x8000u} << 16;
-  const uint32_t exp = (h >> 10) & 0x1F;
-  uint32_t mant = h & 0x3FFu;
-  uint32_t bits;
-  if (exp == 0x1F) {
-    bits = sign | 0x7F800000u | (mant << 13);  // inf, nan
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {  // subnormal: normalise
-    int e = -1;
-    do {
-      ++e;
-      mant <<= 1;
-    } while (!(mant & 0x400u));
-    bits = sign | static_cast<uint32_t>(112 - e) << 23 | ((mant & 0x3FFu) << 13);
-  }
-  return std::bit_cast<float>(bits);
 }
 
 // Copies `numel` elements of kind `k` (file byte order: `swap` if big-endian) into `out`.
@@ -81,21 +59,12 @@ void convert_into(StorageImpl& out, const uint8_t* src, int64_t numel, io::Stora
   };
   uint8_t b[8] = {};
   switch (k) {
-    case io::StorageKind::Half:
     case io::StorageKind::BFloat16:
       for (size_t i = 0; i < n; ++i) {
         load(i, b);
         const uint16_t v = static_cast<uint16_t>(b[0] | (b[1] << 8));
-        const float f = k == io::StorageKind::Half ? half_to_float(v) : std::bit_cast<float>(uint32_t{v} << 16);
+        const float f = std::bit_cast<float>(uint32_t{v} << 16);
         std::memcpy(dst + 4 * i, &f, 4);
-      }
-      return;
-    case io::StorageKind::Short:
-    case io::StorageKind::Char:
-      for (size_t i = 0; i < n; ++i) {
-        load(i, b);
-        const int32_t v = esize == 2 ? int32_t{static_cast<int16_t>(b[0] | (b[1] << 8))} : int32_t{static_cast<int8_t>(b[0])};
-        std::memcpy(dst + 4 * i, &v, 4);
       }
       return;
     case io::StorageKind::Bool:

@@ -18,7 +18,8 @@ namespace {
 
 /// out = f(a, b) as bool, computed in the promoted dtype of a and b.
 template <typename F>
-Tensor to_bool_op(const Tensor& a, const Tensor& b, const char* name, F f) {
+Tensor to_bool_op(const Tensor& a_, const Tensor& b_, const char* name, F f) {
+  const Tensor a = ops::compute_operand(a_), b = ops::compute_operand(b_);
   const ScalarType dt = core::result_type({&a, &b});
   return NABLA_DISPATCH_ALL_TYPES(dt, name, [&] {
     return ops::binary_op<bool, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); });
@@ -29,11 +30,16 @@ Tensor wrap_for(const Tensor& t, const Scalar& s) { return wrap_scalar(s, core::
 
 /// Bitwise ops on integer and bool tensors (bool: logical).
 template <typename F>
-Tensor bitwise_op(const Tensor& a, const Tensor& b, const char* kernel, F f) {
+Tensor bitwise_op(const Tensor& a_, const Tensor& b_, const char* kernel, F f) {
+  const ScalarType result = core::result_type({&a_, &b_});
+  NABLA_CHECK(!isFloatingType(result), "\"", kernel, "\" not implemented for '", scalarTypeName(result), "'");
+  const Tensor a = ops::compute_operand(a_), b = ops::compute_operand(b_);
   const ScalarType dt = core::result_type({&a, &b});
-  return NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(dt, kernel, [&] {
-    return ops::binary_op<scalar_t, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); });
-  });
+  return ops::cast(
+      NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(
+          dt, kernel,
+          [&] { return ops::binary_op<scalar_t, scalar_t>(a, b, [&](scalar_t x, scalar_t y) { return f(x, y); }); }),
+      result);
 }
 
 // Bitwise helpers, for the integer and bool types only.
@@ -105,8 +111,9 @@ Tensor bool_mask(const Tensor& mask) {
     warn("masked_fill_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a mask "
          "with dtype torch.bool instead.");
   Tensor bad = core::empty(mask.sizes(), kBool);
-  NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(mask.scalar_type(), "masked_fill", [&] {
-    kernels::unary_loop<bool, scalar_t>(bad, mask, [](scalar_t v) { return v != scalar_t(0) && v != scalar_t(1); });
+  const Tensor m = ops::compute_operand(mask);
+  NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(m.scalar_type(), "masked_fill", [&] {
+    kernels::unary_loop<bool, scalar_t>(bad, m, [](scalar_t v) { return v != scalar_t(0) && v != scalar_t(1); });
   });
   const bool* p = bad.data_ptr<bool>();
   NABLA_CHECK(std::none_of(p, p + bad.numel(), [](bool b) { return b; }), "Mask tensor can take 0 and 1 values only");
@@ -310,12 +317,15 @@ Tensor bitwise_or(const Tensor& a, const Tensor& b) {
 Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
   return bitwise_op(a, b, "bitwise_xor_cpu", [](auto x, auto y) { return bit_op<BitOp::Xor>(x, y); });
 }
-Tensor bitwise_not(const Tensor& a) {
+Tensor bitwise_not(const Tensor& a_) {
+  NABLA_CHECK(!isFloatingType(a_.scalar_type()), "\"bitwise_not_cpu\" not implemented for '",
+              scalarTypeName(a_.scalar_type()), "'");
+  const Tensor a = ops::compute_operand(a_);
   Tensor out = core::empty(a.sizes(), a.scalar_type());
   NABLA_DISPATCH_INTEGRAL_TYPES_AND_BOOL(a.scalar_type(), "bitwise_not_cpu", [&] {
     kernels::unary_loop<scalar_t, scalar_t>(out, a, [](scalar_t x) { return bit_not(x); });
   });
-  return out;
+  return ops::cast(out, a_.scalar_type());
 }
 Tensor operator&(const Tensor& a, const Tensor& b) { return bitwise_and(a, b); }
 Tensor operator|(const Tensor& a, const Tensor& b) { return bitwise_or(a, b); }

@@ -3,6 +3,7 @@
 #include "autograd/op.h"
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/elementwise_common.h"
 #include "nabla/functions.h"
 
 namespace nabla {
@@ -15,6 +16,7 @@ int64_t Tensor::stride(int64_t dim) const { return strides()[core::wrap_dim(dim,
 
 Scalar Tensor::item() const {
   NABLA_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
+  if (isNarrowType(scalar_type())) return kernels::to_dtype(*this, computeType(scalar_type())).item();
   return NABLA_DISPATCH_ALL_TYPES(scalar_type(), "item", [&]() -> Scalar {
     return Scalar(*static_cast<const scalar_t*>(data_ptr()));
   });
@@ -24,6 +26,7 @@ namespace {
 
 struct Clone {
   static constexpr const char* name = "CloneBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   Tensor forward(Ctx&, const Tensor& t) {
     Tensor out = core::empty(t.sizes(), t.scalar_type());
     kernels::copy_(out, t);
@@ -34,6 +37,7 @@ struct Clone {
 
 struct ToCopy {
   static constexpr const char* name = "ToCopyBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   ScalarType from;
   Tensor forward(Ctx&, const Tensor& t, ScalarType to) {
     from = t.scalar_type();
@@ -48,6 +52,7 @@ struct ToCopy {
 // shape and cast to its dtype by the engine).
 struct Copy {
   static constexpr const char* name = "CopyBackwards";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   Tensor forward(Ctx&, const Tensor& self, const Tensor& src) {
     if (self.sizes() == src.sizes() && self.scalar_type() == src.scalar_type()) return src;
     Tensor out = core::empty(self.sizes(), self.scalar_type());
@@ -59,6 +64,7 @@ struct Copy {
 
 struct Fill {
   static constexpr const char* name = "FillBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   Tensor forward(Ctx&, const Tensor& self, const Scalar& v) {
     Tensor out = core::empty(self.sizes(), self.scalar_type());
     kernels::fill_(out, v);
@@ -69,6 +75,7 @@ struct Fill {
 
 struct FillTensor {
   static constexpr const char* name = "FillBackward1";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   Tensor forward(Ctx&, const Tensor& self, const Tensor& v) {
     NABLA_CHECK(v.dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", v.dim(),
                 " dimensions.");
@@ -81,6 +88,7 @@ struct FillTensor {
 
 struct Zero {
   static constexpr const char* name = "ZeroBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   Tensor forward(Ctx&, const Tensor& self) { return zeros(self.sizes(), self.scalar_type()); }
   variable_list backward(Ctx&, const variable_list& g) { return {zeros_like(g[0])}; }
 };
@@ -130,6 +138,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) const {
 }
 
 Tensor& Tensor::fill_(const Scalar& value) const {
+  ops::check_fill_value(scalar_type(), value);
   if (!GradMode::is_enabled() || !requires_grad()) {
     autograd::check_inplace(*this);
     kernels::fill_(self(), value);

@@ -24,6 +24,16 @@ ScalarType result_type_scalars(const Tensor& t, const std::optional<Scalar>& s1,
   return top ? core::result_type_scalar(t, *top) : t.scalar_type();
 }
 
+void check_fill_value(ScalarType dtype, const Scalar& v) {
+  if (!isNarrowType(dtype) || v.isBoolean()) return;
+  const double x = v.toDouble();
+  const double lo = dtype == kHalf ? -65504 : dtype == kShort ? -32768 : -128;
+  const double hi = dtype == kHalf ? 65504 : -lo - 1;
+  const bool fits = (x >= lo && x <= hi) || (dtype == kHalf && !std::isfinite(x));  // float16 has inf and NaN
+  NABLA_CHECK(fits, "value cannot be converted to type ",
+              dtype == kHalf ? "at::Half" : dtype == kShort ? "int16_t" : "int8_t", " without overflow");
+}
+
 void check_inplace_shape(const Tensor& self, std::initializer_list<const Tensor*> others) {
   DimVector shape(self.sizes().begin(), self.sizes().end());
   for (const Tensor* o : others)

@@ -21,6 +21,16 @@ inline Tensor cast(const Tensor& t, ScalarType dtype) {
   return out;
 }
 
+/// t in its compute type (Note [Narrow dtypes compute wide]): how a kernel that is not run
+/// through autograd::apply (comparisons, where, masked_fill) takes float16, int16, int8 operands.
+inline Tensor compute_operand(const Tensor& t) {
+  return isNarrowType(t.scalar_type()) ? cast(t, computeType(t.scalar_type())) : t;
+}
+
+/// PyTorch's check of a fill value for int8, int16 and float16 (full, fill_): "value cannot be
+/// converted to type int8_t without overflow". Operands of arithmetic wrap instead (t + 1000).
+void check_fill_value(ScalarType dtype, const Scalar& v);
+
 /// A 0-dim tensor holding s as dtype (how scalar operands enter tensor ops).
 inline Tensor wrap_scalar(const Scalar& s, ScalarType dtype) {
   Tensor t = core::empty({}, dtype);

@@ -6,6 +6,7 @@
 
 #include "core/internal.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/elementwise_common.h"
 #include "nabla/functions.h"
 
 namespace nabla {
@@ -38,6 +39,7 @@ Tensor full(IntArrayRef size, const Scalar& fill_value, TensorOptions options) {
   ScalarType dt = options.has_dtype() ? options.dtype()
                   : fill_value.isFloatingPoint() ? TensorOptions::default_dtype()
                                                  : fill_value.type();
+  ops::check_fill_value(dt, fill_value);
   Tensor t = core::empty(size, dt);
   kernels::fill_(t, fill_value);
   return finish(t, options);
@@ -145,7 +147,8 @@ void linspace_fill(T* out, int64_t steps, const Scalar& start_s, const Scalar& e
 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
   const bool floating = start.isFloatingPoint() || end.isFloatingPoint() || step.isFloatingPoint();
-  const ScalarType dt = options.has_dtype() ? options.dtype() : floating ? TensorOptions::default_dtype() : kLong;
+  const ScalarType out_dt = options.has_dtype() ? options.dtype() : floating ? TensorOptions::default_dtype() : kLong;
+  const ScalarType dt = computeType(out_dt);  // Note [Narrow dtypes compute wide]
   NABLA_CHECK(dt != kBool, "\"arange_cpu\" not implemented for 'Bool'");
   Tensor t;
   if (isFloatingType(dt)) {
@@ -178,7 +181,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
       arange_fill<scalar_t, int64_t>(static_cast<scalar_t*>(t.data_ptr()), t.numel(), a, d);
     });
   }
-  return finish(t, options);
+  return finish(kernels::to_dtype(t, out_dt), options);
 }
 
 Tensor arange(const Scalar& start, const Scalar& end, TensorOptions options) {
@@ -188,7 +191,7 @@ Tensor arange(const Scalar& end, TensorOptions options) { return arange(0, end, 
 
 Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, TensorOptions options) {
   NABLA_CHECK(steps >= 0, "number of steps must be non-negative");
-  const ScalarType dt = options.dtype();
+  const ScalarType dt = computeType(options.dtype());
   NABLA_CHECK(dt != kBool, "\"linspace_cpu\" not implemented for 'Bool'");
   Tensor t = core::empty({steps}, dt);
   if (steps == 1) {
@@ -198,19 +201,19 @@ Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, TensorOpt
       linspace_fill<scalar_t>(static_cast<scalar_t*>(t.data_ptr()), steps, start, end);
     });
   }
-  return finish(t, options);
+  return finish(kernels::to_dtype(t, options.dtype()), options);
 }
 
 Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   NABLA_CHECK(n >= 0, "n must be greater or equal to 0, got ", n);
   NABLA_CHECK(m >= 0, "m must be greater or equal to 0, got ", m);
-  Tensor t = core::empty({n, m}, options.dtype());
+  Tensor t = core::empty({n, m}, computeType(options.dtype()));
   std::memset(t.data_ptr(), 0, t.nbytes());
   NABLA_DISPATCH_ALL_TYPES(t.scalar_type(), "eye", [&] {
     scalar_t* p = static_cast<scalar_t*>(t.data_ptr());
     for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = static_cast<scalar_t>(1);
   });
-  return finish(t, options);
+  return finish(kernels::to_dtype(t, options.dtype()), options);
 }
 Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
 
@@ -311,9 +314,9 @@ void TensorDataContainer::fill(void* out, ScalarType dtype) const {
 
 Tensor tensor(TensorDataContainer data, TensorOptions options) {
   ScalarType dt = options.has_dtype() ? options.dtype() : data.inferred_dtype();
-  Tensor t = core::empty(data.sizes(), dt);
-  data.fill(t.data_ptr(), dt);
-  return finish(t, options);
+  Tensor t = core::empty(data.sizes(), computeType(dt));
+  data.fill(t.data_ptr(), computeType(dt));
+  return finish(kernels::to_dtype(t, dt), options);
 }
 
 }  // namespace nabla

@@ -200,6 +200,9 @@ const char* cpp_type_name(ScalarType t) {
     case kFloat: return "float";
     case kDouble: return "double";
     case kBool: return "bool";
+    case kHalf: return "c10::Half";
+    case kShort: return "short int";
+    case kChar: return "signed char";
   }
   return "";
 }

@@ -220,6 +220,12 @@ const char* tensor_type_name(ScalarType t) {
       return "torch.IntTensor";
     case kByte:
       return "torch.ByteTensor";
+    case kHalf:
+      return "torch.HalfTensor";
+    case kShort:
+      return "torch.ShortTensor";
+    case kChar:
+      return "torch.CharTensor";
     case kBool:
       break;
   }
@@ -237,6 +243,12 @@ const char* c_type_name(ScalarType t) {
       return "int";
     case kByte:
       return "unsigned char";
+    case kHalf:
+      return "c10::Half";
+    case kShort:
+      return "short int";
+    case kChar:
+      return "signed char";
     case kBool:
       break;
   }

@@ -41,6 +41,7 @@
 #include <mutex>
 
 #include "autograd/op.h"
+#include "kernels/cpu/elementwise.h"
 #include "nabla/functions.h"
 #include "nabla/warning.h"
 #include "ops/random_common.h"
@@ -63,6 +64,9 @@ const char* type_meta_name(ScalarType t) {
     case kLong: return "long int";
     case kBool: return "bool";
     case kFloat: return "float";
+    case kShort: return "short int";
+    case kChar: return "signed char";
+    case kHalf: return "c10::Half";
     default: return "double";
   }
 }
@@ -305,6 +309,8 @@ void check_from_to_in_range(int64_t from, int64_t to_inc, ScalarType dt) {
   int64_t lo = 0, hi = 1;  // bool
   if (dt == kByte) hi = 255;
   if (dt == kInt) lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+  if (dt == kShort) lo = std::numeric_limits<int16_t>::min(), hi = std::numeric_limits<int16_t>::max();
+  if (dt == kChar) lo = std::numeric_limits<int8_t>::min(), hi = std::numeric_limits<int8_t>::max();
   if (dt == kLong) lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
   NABLA_CHECK(from >= lo && from <= hi, "from is out of bounds for ", type_meta_name(dt));
   NABLA_CHECK(to_inc >= lo && to_inc <= hi, "to - 1 is out of bounds for ", type_meta_name(dt));
@@ -341,14 +347,24 @@ RandomRange random_range(ScalarType dt, int64_t from, std::optional<int64_t> to)
     NABLA_CHECK(from < to_inc, "random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' ",
                 "casted to dtype, but got from=", from, " > to_inc=", to_inc);
   } else {
-    to_inc = dt == kBool ? 1 : dt == kByte ? 255 : dt == kInt ? std::numeric_limits<int32_t>::max()
-                                                              : std::numeric_limits<int64_t>::max();
+    to_inc = dt == kBool    ? 1
+             : dt == kByte  ? 255
+             : dt == kChar  ? std::numeric_limits<int8_t>::max()
+             : dt == kShort ? std::numeric_limits<int16_t>::max()
+             : dt == kInt   ? std::numeric_limits<int32_t>::max()
+                            : std::numeric_limits<int64_t>::max();
   }
   check_from_to_in_range(from, to_inc, dt);
   return {from, static_cast<uint64_t>(to_inc) - static_cast<uint64_t>(from) + 1};
 }
 
 void fill_random_range(Tensor& r, RandomRange rr, CPUGeneratorImpl* g) {
+  if (isNarrowType(r.scalar_type())) {  // the same draws as the compute type (Note [Narrow dtypes compute wide])
+    Tensor w = core::empty(r.sizes(), computeType(r.scalar_type()));
+    fill_random_range(w, rr, g);
+    kernels::copy_(r, w);
+    return;
+  }
   std::lock_guard<std::mutex> lock(g->mutex());
   NABLA_DISPATCH_ALL_TYPES(r.scalar_type(), "random_", [&] {
     scalar_t* out = static_cast<scalar_t*>(r.data_ptr());
@@ -360,6 +376,7 @@ void fill_random_range(Tensor& r, RandomRange rr, CPUGeneratorImpl* g) {
 
 struct RandomFromTo {
   static constexpr const char* name = "RandomBackward0";
+  static constexpr bool dtype_blind = true;  // the range is the narrow dtype's
   Tensor forward(Ctx&, const Tensor& self, int64_t from, std::optional<int64_t> to, const Gen& gen) {
     RandomRange rr = random_range(self.scalar_type(), from, to);
     return draw_like(self, [&](Tensor& r) { fill_random_range(r, rr, generator_or_default(gen)); });
@@ -376,7 +393,11 @@ struct RandomTo : RandomFromTo {
 
 struct RandomAll {
   static constexpr const char* name = "RandomBackward2";
-  Tensor forward(Ctx&, const Tensor& self, const Gen& gen) {
+  static constexpr bool dtype_blind = true;
+  Tensor forward(Ctx& ctx, const Tensor& self, const Gen& gen) {
+    // int8/int16: [0, max] of the narrow dtype, drawn as PyTorch does for every integer type.
+    if (isNarrowType(self.scalar_type()) && !isFloatingType(self.scalar_type()))
+      return RandomFromTo{}.forward(ctx, self, 0, std::nullopt, gen);
     return draw_like(self, [&](Tensor& r) {
       CPUGeneratorImpl* g = generator_or_default(gen);
       std::lock_guard<std::mutex> lock(g->mutex());

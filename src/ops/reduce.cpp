@@ -63,6 +63,9 @@ const char* meta_name(ScalarType t) {
     case kFloat: return "float";
     case kDouble: return "double";
     case kBool: return "bool";
+    case kHalf: return "c10::Half";
+    case kShort: return "short int";
+    case kChar: return "signed char";
   }
   return "";
 }
@@ -364,8 +367,13 @@ Tensor sum(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::
 Tensor sum(const Tensor& t, IntArrayRef dim, bool keepdim, std::optional<ScalarType> dtype) {
   return autograd::apply<SumDim>(t, dim, keepdim, dtype);
 }
-Tensor mean(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::apply<Mean>(t, dtype); }
+// mean_dtype first: its error names the input's own dtype (int8 computes as int32 in the op).
+Tensor mean(const Tensor& t, std::optional<ScalarType> dtype) {
+  mean_dtype(t, dtype);
+  return autograd::apply<Mean>(t, dtype);
+}
 Tensor mean(const Tensor& t, IntArrayRef dim, bool keepdim, std::optional<ScalarType> dtype) {
+  mean_dtype(t, dtype);
   return autograd::apply<MeanDim>(t, dim, keepdim, dtype);
 }
 Tensor prod(const Tensor& t, std::optional<ScalarType> dtype) { return autograd::apply<Prod>(t, dtype); }

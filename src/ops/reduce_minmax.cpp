@@ -52,6 +52,11 @@ struct SelectReducer {
 // Values (dtype of t) and/or int64 indices of the max or min over dims.
 std::tuple<Tensor, Tensor> select_kernel(const Tensor& t, IntArrayRef dims, bool keepdim, bool is_max, bool want_values,
                                          bool want_indices) {
+  if (isNarrowType(t.scalar_type())) {  // argmax's path (Note [Narrow dtypes compute wide])
+    auto [v, i] = select_kernel(kernels::to_dtype(t, computeType(t.scalar_type())), dims, keepdim, is_max, want_values,
+                                want_indices);
+    return {v.defined() ? kernels::to_dtype(v, t.scalar_type()) : v, i};
+  }
   auto g = kernels::reduce_geom(t, dims, keepdim);
   Tensor values = want_values ? core::empty(g.out_shape, t.scalar_type()) : Tensor();
   Tensor indices = want_indices ? core::empty(g.out_shape, kLong) : Tensor();

@@ -103,6 +103,7 @@ struct ReshapeAlias {
 // copy is not a view of the input, so the result is not one either).
 struct UnsafeView {
   static constexpr const char* name = "UnsafeViewBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   DimVector in_shape;
   Tensor forward(Ctx&, const Tensor& copy, IntArrayRef shape) {
     in_shape = DimVector(copy.sizes());

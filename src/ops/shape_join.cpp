@@ -76,6 +76,7 @@ Tensor cat_kernel(TensorList ts, const CatPlan& p) {
 
 struct Cat {
   static constexpr const char* name = "CatBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   DimVector sizes;  // size of each input along dim; -1 for skipped inputs
   int64_t dim = 0;
   Tensor forward(Ctx&, TensorList ts, int64_t d) {
@@ -101,6 +102,7 @@ struct Cat {
 
 struct Stack {
   static constexpr const char* name = "StackBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   int64_t dim = 0;
   Tensor forward(Ctx&, TensorList ts, int64_t d) {
     NABLA_CHECK(!ts.empty(), "stack expects a non-empty TensorList");
@@ -132,6 +134,7 @@ DimVector padded_sizes(const Tensor& t, size_t n) {
 
 struct Repeat {
   static constexpr const char* name = "RepeatBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   DimVector in_shape, repeats;
   Tensor forward(Ctx&, const Tensor& t, IntArrayRef reps) {
     NABLA_CHECK(static_cast<int64_t>(reps.size()) >= t.dim(),
@@ -174,6 +177,7 @@ struct Repeat {
 
 struct Flip {
   static constexpr const char* name = "FlipBackward0";
+  static constexpr bool dtype_blind = true;  // Note [Narrow dtypes compute wide]
   DimVector dims;
   Tensor forward(Ctx&, const Tensor& t, IntArrayRef d) {
     dims = core::wrap_dims(d, t.dim());

@@ -11,7 +11,7 @@ using data::read_npz;
 using data::write_npy;
 using data::write_npz;
 
-const ScalarType kAllTypes[] = {kFloat, kDouble, kLong, kInt, kByte, kBool};
+const ScalarType kAllTypes[] = {kFloat, kDouble, kLong, kInt, kByte, kBool, kHalf, kShort, kChar};
 
 std::vector<Tensor> samples() {
   std::vector<Tensor> out;
@@ -156,9 +156,9 @@ TEST(Npy, MalformedFilesNameFileOffsetAndExpectation) {
   };
   EXPECT_EQ(with(0, "X"), "invalid npy file '" + p + "' at byte offset 0: expected the magic string \\x93NUMPY");
   EXPECT_EQ(with(6, "\x07"), "invalid npy file '" + p + "' at byte offset 6: expected format version 1.0, 2.0 or 3.0, got 7.0");
-  EXPECT_EQ(with(10 + 11, "<c8"),
-            "invalid npy file '" + p + "' at byte offset 10: expected a dtype descr of '<f4', '<f8', '<i8', '<i4', "
-            "'|u1' or '|b1', got '<c8'");
+  EXPECT_EQ(with(10 + 11, "<c8"), "invalid npy file '" + p +
+                                      "' at byte offset 10: expected a dtype descr of '<f4', '<f8', '<f2', '<i8', "
+                                      "'<i4', '<i2', '|i1', '|u1' or '|b1', got '<c8'");
   EXPECT_EQ(with(10 + 34, "Maybe"),
             "invalid npy file '" + p + "' at byte offset 44: expected True or False for 'fortran_order'");
   EXPECT_EQ(with(10 + 50, "[2, 3]"), "invalid npy file '" + p + "' at byte offset 60: expected '(' starting the shape tuple");

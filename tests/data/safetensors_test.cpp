@@ -23,7 +23,7 @@ try:
             return f.metadata() or {}
 except ImportError:
     DT = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64, 'I32': torch.int32,
-          'U8': torch.uint8, 'BOOL': torch.bool}
+          'U8': torch.uint8, 'BOOL': torch.bool, 'F16': torch.float16, 'I16': torch.int16, 'I8': torch.int8}
     def _header(path):
         with open(path, 'rb') as f:
             raw = f.read()
@@ -60,7 +60,7 @@ except ImportError:
 
 NamedTensors samples() {
   NamedTensors out;
-  const ScalarType types[] = {kFloat, kDouble, kLong, kInt, kByte, kBool};
+  const ScalarType types[] = {kFloat, kDouble, kLong, kInt, kByte, kBool, kHalf, kShort, kChar};
   int i = 0;
   for (ScalarType t : types) {
     out.emplace_back("layer" + std::to_string(i) + ".weight", sample({3, 2}, t, i));
@@ -143,14 +143,16 @@ TEST(Safetensors, NablaReadsPythonFiles) {
   TempDir dir;
   const std::string p = dir.file("py.safetensors");
   const Tensor a = sample({2, 3}, kFloat, 1), b = sample({5}, kLong, 2), c = sample({2, 2}, kBool, 3),
-               d = sample({3}, kByte, 4), e = sample({1, 2}, kDouble, 5), f = sample({4}, kInt, 6);
-  auto r = oracle::run(std::string(kPythonSafetensors) + "st_save({'a': a, 'b': b, 'c': c, 'd': d, 'e': e, 'f': f}, '" +
-                           p + "', metadata={'who': 'python'})\nout = None",
-                       {{"a", a}, {"b", b}, {"c", c}, {"d", d}, {"e", e}, {"f", f}});
+               d = sample({3}, kByte, 4), e = sample({1, 2}, kDouble, 5), f = sample({4}, kInt, 6),
+               g = sample({2, 2}, kHalf, 7), h = sample({3}, kShort, 8), i = sample({5}, kChar, 9);
+  auto r = oracle::run(std::string(kPythonSafetensors) +
+                           "st_save({'a': a, 'b': b, 'c': c, 'd': d, 'e': e, 'f': f, 'g': g, 'h': h, 'i': i}, '" + p +
+                           "', metadata={'who': 'python'})\nout = None",
+                       {{"a", a}, {"b", b}, {"c", c}, {"d", d}, {"e", e}, {"f", f}, {"g", g}, {"h", h}, {"i", i}});
   ASSERT_TRUE(r.ok) << r.error;
   NamedTensors got = load(p);
   std::sort(got.begin(), got.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  expect_same_list(got, {{"a", a}, {"b", b}, {"c", c}, {"d", d}, {"e", e}, {"f", f}});
+  expect_same_list(got, {{"a", a}, {"b", b}, {"c", c}, {"d", d}, {"e", e}, {"f", f}, {"g", g}, {"h", h}, {"i", i}});
   EXPECT_EQ(load_metadata(p).at("who"), "python");
 }
 
@@ -181,8 +183,10 @@ TEST(Safetensors, CorruptFilesAreRejectedNamingTheFile) {
                 std::to_string(8 + ok.size()) + " bytes");
   EXPECT_EQ(err(file_with("[1]", 0)), pre + "8: expected the JSON header to start with '{'");
   EXPECT_EQ(err(file_with(R"({"x": })", 0)).substr(0, pre.size() + 23), pre + "14: expected valid JSON");
-  EXPECT_EQ(err(file_with(R"({"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4)),
-            pre + "8: expected a dtype of F32, F64, I64, I32, U8 or BOOL (got 'F16') for tensor 'x' in the JSON header");
+  EXPECT_EQ(err(file_with(R"({"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4)),
+            pre +
+                "8: expected a dtype of F32, F64, F16, I64, I32, I16, I8, U8 or BOOL (got 'BF16') for tensor 'x' in "
+                "the JSON header");
   EXPECT_EQ(err(file_with(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
             pre + "8: expected data_offsets spanning 3 elements of 4 bytes as its shape says (got [0, 8]) for tensor "
                   "'x' in the JSON header");

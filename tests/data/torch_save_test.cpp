@@ -67,9 +67,8 @@ TEST(TorchSave, EveryDtypeLoadsExactly) {
   python(make + "torch.save(ts, " + q(path) + ")");
   const std::vector<IValue> list = torch_load(path).toListRef();
   ASSERT_EQ(list.size(), 10u);
-  // float16/bfloat16 widen to float32 and int16/int8 to int32: compare with Python's own widening.
-  auto r = oracle::run(make + "out = (ts[0], ts[1], ts[2].float(), ts[3].float(), ts[4], ts[5], ts[6].int(),"
-                              " ts[7].int(), ts[8], ts[9])");
+  // Each dtype loads as itself, but bfloat16 (widened to float32): compare with Python's own widening.
+  auto r = oracle::run(make + "out = (ts[0], ts[1], ts[2], ts[3].float(), ts[4], ts[5], ts[6], ts[7], ts[8], ts[9])");
   ASSERT_TRUE(r.ok) << r.error;
   for (size_t k = 0; k < list.size(); ++k) EXPECT_SAME(list[k].toTensor(), r.outputs[k]) << "entry " << k;
   // A bare (non-contiguous) tensor.
@@ -145,13 +144,17 @@ TEST(TorchSave, PythonLoadsWhatNablaWrites) {
   sd.insert_or_assign("l", full({2}, int64_t{1} << 50, kLong));
   sd.insert_or_assign("u", arange(3, kByte));
   sd.insert_or_assign("w", ones({2, 2}, requires_grad()));
+  sd.insert_or_assign("h", tensor({0.5, -2.25, 1.0 / 3, 65504.0}, kHalf));
+  sd.insert_or_assign("i16", tensor({-300, 2, 32767}, kShort).reshape({3, 1}).t());
+  sd.insert_or_assign("i8", tensor({-128, 7, 127}, kChar));
   sd.insert_or_assign("n", int64_t{-(int64_t{1} << 40)});
   sd.insert_or_assign("s", "caf\xc3\xa9");
   sd.insert_or_assign("list", GenericList({IValue(1), IValue(true), IValue()}));
   sd.insert_or_assign("tuple", ivalue::Tuple::create({IValue(1), IValue("a"), IValue(2), IValue(3)}));
   torch_save(sd, path);
   // weights_only=True: torch 1.13's restricted unpickler reads everything but floats.
-  auto r = oracle::run("d = torch.load(" + q(path) + ", weights_only=True)\n"
+  auto r = oracle::run("d = torch.load(" + q(path) +
+                       ", weights_only=True)\n"
                        "import collections\n"
                        "assert type(d) is collections.OrderedDict, type(d)\n"
                        "assert d['t'].storage().data_ptr() == d['x'].storage().data_ptr()\n"
@@ -159,7 +162,8 @@ TEST(TorchSave, PythonLoadsWhatNablaWrites) {
                        "assert d['w'].requires_grad and not d['x'].requires_grad\n"
                        "assert d['n'] == -2**40 and d['s'] == 'caf\\u00e9'\n"
                        "assert d['list'] == [1, True, None] and d['tuple'] == (1, 'a', 2, 3), (d['list'], d['tuple'])\n"
-                       "out = (d['x'], d['t'], d['row'], d['b'], d['i'], d['l'], d['u'], d['w'].detach())");
+                       "out = (d['x'], d['t'], d['row'], d['b'], d['i'], d['l'], d['u'], d['w'].detach(), d['h'],"
+                       " d['i16'], d['i8'])");
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_SAME(r.outputs[0], x);
   EXPECT_SAME(r.outputs[1], x.t().contiguous());
@@ -169,6 +173,10 @@ TEST(TorchSave, PythonLoadsWhatNablaWrites) {
   EXPECT_SAME(r.outputs[5], full({2}, int64_t{1} << 50, kLong));
   EXPECT_SAME(r.outputs[6], arange(3, kByte));
   EXPECT_SAME(r.outputs[7], ones({2, 2}));
+  // float16, int16, int8 keep their dtypes (same() compares dtypes).
+  EXPECT_TRUE(same(r.outputs[8], tensor({0.5, -2.25, 1.0 / 3, 65504.0}, kHalf), 0, 0));
+  EXPECT_SAME(r.outputs[9], tensor({-300, 2, 32767}, kShort).reshape({1, 3}));
+  EXPECT_SAME(r.outputs[10], tensor({-128, 7, 127}, kChar));
 
   // Floats: torch.load without weights_only.
   const std::string p2 = dir.file("floats.pt");

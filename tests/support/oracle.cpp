@@ -80,7 +80,8 @@ Process& process() {
 }
 
 json encode(const Tensor& t0) {
-  Tensor t = t0.detach().contiguous();
+  // float16, int16, int8 travel as their compute types' values (exact) under their own names.
+  Tensor t = t0.detach().to(computeType(t0.scalar_type())).contiguous();
   json data = json::array();
   NABLA_DISPATCH_ALL_TYPES(t.scalar_type(), "oracle", [&] {
     const scalar_t* p = t.data_ptr<scalar_t>();
@@ -99,14 +100,14 @@ json encode(const Tensor& t0) {
       }
     }
   });
-  return json{{"dtype", std::string(toString(t.scalar_type()))},
+  return json{{"dtype", std::string(toString(t0.scalar_type()))},
               {"shape", t0.sizes().vec()},
               {"data", data},
               {"requires_grad", t0.requires_grad()}};
 }
 
 ScalarType dtype_of(const std::string& s) {
-  for (ScalarType t : {kFloat, kDouble, kLong, kInt, kByte, kBool})
+  for (ScalarType t : {kFloat, kDouble, kLong, kInt, kByte, kBool, kHalf, kShort, kChar})
     if (toString(t) == s) return t;
   throw std::runtime_error("oracle: unknown dtype " + s);
 }
@@ -119,7 +120,7 @@ Tensor decode(const json& j) {
     if (kind == "float") return scalar_tensor(std::strtod(j["value"].get<std::string>().c_str(), nullptr), kDouble);
     return Tensor();
   }
-  ScalarType dt = dtype_of(j["dtype"]);
+  const ScalarType narrow = dtype_of(j["dtype"]), dt = computeType(narrow);
   std::vector<int64_t> shape = j["shape"];
   Tensor t = empty(shape, dt);
   const auto& data = j["data"];
@@ -134,7 +135,7 @@ Tensor decode(const json& j) {
         p[i] = static_cast<scalar_t>(data[i].get<int64_t>());
     }
   });
-  return t;
+  return t.to(narrow);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ import torch
 DTYPES = {
     "float32": torch.float32, "float64": torch.float64, "int64": torch.int64,
     "int32": torch.int32, "uint8": torch.uint8, "bool": torch.bool,
+    "float16": torch.float16, "int16": torch.int16, "int8": torch.int8,
 }
 NAMES = {v: k for k, v in DTYPES.items()}
 

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -45,6 +46,17 @@ void raises(const std::string& name, F f) {
   } catch (const c10::Error&) {
     std::cout << name << ": raised\n";
   }
+}
+
+// The dtype's name from libtorch's constants (the two libraries print ScalarType differently).
+std::string dtype_name(const torch::Tensor& t) {
+  const std::pair<torch::Dtype, const char*> names[] = {
+      {torch::kF16, "float16"}, {torch::kF32, "float32"}, {torch::kF64, "float64"},
+      {torch::kI8, "int8"},     {torch::kI16, "int16"},   {torch::kI32, "int32"},
+      {torch::kI64, "int64"},   {torch::kU8, "uint8"},    {torch::kBool, "bool"}};
+  for (const auto& [dtype, name] : names)
+    if (t.scalar_type() == dtype) return name;
+  return "other";
 }
 
 struct NetImpl : torch::nn::Module {
@@ -136,6 +148,61 @@ void tensors_and_autograd() {
   raises("cuda_module", [] { torch::nn::Linear(1, 1)->to(torch::kCUDA); });
 }
 
+// float16, int16 and int8: the short names, promotion, wrap-around and rounding, conversions,
+// element access, autograd through float16.
+void narrow_dtypes() {
+  std::cout << "narrow names: " << (torch::kF16 == torch::kHalf) << (torch::kI16 == torch::kShort)
+            << (torch::kI8 == torch::kChar) << (torch::kFloat16 == at::kHalf) << (torch::kInt16 == c10::kShort)
+            << (torch::kInt8 == at::kChar) << "\n";
+  auto a = torch::tensor({1, -5, 100}, torch::kI8);
+  auto u = torch::tensor({200, 3, 7}, torch::kU8);
+  auto s = torch::arange(5, torch::kI16) * 10000;
+  auto h = torch::tensor({1.5, 2.25, -3.1, 100.0}, torch::kF16);
+  for (const auto& [name, t] : std::vector<std::pair<std::string, torch::Tensor>>{
+           {"i8_add", a + 1000},
+           {"i8_mul", a * a},
+           {"i8_u8", a + u},
+           {"i8_i64", a + torch::ones({3}, torch::kI64)},
+           {"i8_sum", a.sum()},
+           {"i8_max", a.max()},
+           {"i8_div", a / 3},
+           {"i8_neg", -a},
+           {"i8_lt", a < 2},
+           {"i8_where", torch::where(a > 0, a, u)},
+           {"i16", s},
+           {"i16_cat", torch::cat({s, a.to(torch::kI16)})},
+           {"f16", h},
+           {"f16_add", h + 1},
+           {"f16_mul", h * h},
+           {"f16_i64", h + torch::ones({4}, torch::kI64)},
+           {"f16_f32", h + torch::ones({4})},
+           {"f16_mean", h.slice(0, 0, 3).mean()},
+           {"f16_max", h.max()},
+           {"f16_lt", h < 2},
+           {"f16_zeros", torch::zeros({2, 2}, torch::kF16)},
+           {"f16_full", torch::full({2}, 0.1, torch::kF16)},
+           {"i8_to_f16", a.to(torch::kF16)},
+           {"f16_to_i8", h.slice(0, 0, 3).to(torch::kI8)},
+           {"f64_to_f16", torch::tensor({1e-6, 65519.0, 1.0 / 3, -2.0e-5}, torch::kF64).to(torch::kF16)},
+           {"i64_to_i8", torch::tensor({300, -129, 127}, torch::kI64).to(torch::kI8)},
+           {"f16_t", h.reshape({2, 2}).t().contiguous()},
+       }) {
+    std::cout << name << " " << dtype_name(t) << " ";
+    show("", t);
+  }
+  std::cout << "narrow sizes: " << a.element_size() << s.element_size() << h.element_size() << "\n";
+  at::Half one_third = 1.0f / 3;
+  std::cout << "narrow items: " << static_cast<int>(a[1].item<int8_t>()) << " " << s[4].item<int16_t>() << " "
+            << static_cast<float>(h[2].item<at::Half>()) << " " << static_cast<float>(one_third) << " "
+            << static_cast<int>(a.data_ptr<int8_t>()[2]) << " " << static_cast<float>(h.data_ptr<c10::Half>()[0])
+            << "\n";
+  auto x = torch::tensor({0.5, -1.25}, torch::kF16).requires_grad_();
+  auto y = (x * x * 3).sum();
+  y.backward();
+  std::cout << "f16 grad " << dtype_name(x.grad()) << " " << dtype_name(y) << " ";
+  show("", x.grad());
+}
+
 void modules_and_training(const std::string& dir) {
   torch::manual_seed(0);
   Net net;
@@ -215,7 +282,9 @@ void modules_and_training(const std::string& dir) {
 void exchange(const std::string& dir, const std::string& tag, const std::string& mode) {
   if (mode == "write") {
     torch::IValue tensors(c10::ivalue::Tuple::create(
-        {torch::arange(6, torch::kF32).reshape({2, 3}) / 7, torch::tensor({3, 1, 4}, torch::kI64)}));
+        {torch::arange(6, torch::kF32).reshape({2, 3}) / 7, torch::tensor({3, 1, 4}, torch::kI64),
+         torch::tensor({0.5, -2.25, 1.0 / 3}, torch::kF16), torch::tensor({-300, 2}, torch::kI16),
+         torch::tensor({-7, 100}, torch::kI8)}));
     std::vector<char> bytes = torch::pickle_save(tensors);
     std::ofstream(dir + "/" + tag + ".pkl", std::ios::binary)
         .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -225,7 +294,8 @@ void exchange(const std::string& dir, const std::string& tag, const std::string&
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   torch::IValue value = torch::pickle_load(bytes);
   int i = 0;
-  for (const auto& item : value.toTupleRef().elements()) show("read " + std::to_string(i++), item.toTensor());
+  for (const auto& item : value.toTupleRef().elements())
+    show("read " + std::to_string(i++) + " " + dtype_name(item.toTensor()), item.toTensor());
 }
 
 }  // namespace
@@ -238,6 +308,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1], tag = argv[2], mode = argv[3];
   if (mode == "write") {
     tensors_and_autograd();
+    narrow_dtypes();
     modules_and_training(dir);
   }
   exchange(dir, tag, mode);

@@ -72,6 +72,12 @@ MPI_Datatype mpi_type(ScalarType t) {
       return MPI_DOUBLE;
     case kBool:
       return MPI_C_BOOL;
+    case kHalf:
+      return MPI_UINT16_T;  // moved as bits only: check_reduce_op refuses to reduce float16
+    case kShort:
+      return MPI_INT16_T;
+    case kChar:
+      return MPI_INT8_T;
   }
   return MPI_DATATYPE_NULL;
 }

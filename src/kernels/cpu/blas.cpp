@@ -188,7 +188,7 @@ void gemm(ScalarType dtype, const MatrixRef& a, const MatrixRef& b, void* c, con
     case kByte: return gemm_integral<uint8_t>(a, b, static_cast<uint8_t*>(c), beta.to<uint8_t>(), alpha.to<uint8_t>());
     case kInt: return gemm_integral<int32_t>(a, b, static_cast<int32_t*>(c), beta.to<int32_t>(), alpha.to<int32_t>());
     case kLong: return gemm_integral<int64_t>(a, b, static_cast<int64_t*>(c), beta.to<int64_t>(), alpha.to<int64_t>());
-    case kBool: break;
+    default: break;
   }
   throw Error("gemm: unsupported dtype");
 }
@@ -222,7 +222,7 @@ void dot(ScalarType dtype, int64_t n, const void* x, int64_t incx, const void* y
       *static_cast<int64_t*>(out) =
           dot_loop(n, static_cast<const int64_t*>(x), incx, static_cast<const int64_t*>(y), incy);
       return;
-    case kBool: break;
+    default: break;
   }
   throw Error("dot: unsupported dtype");
 }

@@ -10,6 +10,51 @@ inline To convert(From v) {
   if constexpr (std::is_same_v<To, bool>) return v != From(0);
   else return static_cast<To>(v);
 }
+
+// The loops compiled for the narrow dtypes: conversions to and from their compute types
+// (Note [Narrow dtypes compute wide]); every other conversion goes through those.
+template <typename F>
+void dispatch_narrow(ScalarType t, F f) {
+  if (t == kHalf)
+    f(Half{});
+  else if (t == kShort)
+    f(int16_t{});
+  else
+    f(int8_t{});
+}
+template <typename N>
+using compute_t = std::conditional_t<std::is_same_v<N, Half>, float, int32_t>;
+
+// dst (a narrow dtype or its compute type) = src (the other one), with broadcasting.
+void convert_narrow(const Tensor& dst, const Tensor& src) {
+  const bool to_narrow = isNarrowType(dst.scalar_type());
+  dispatch_narrow(to_narrow ? dst.scalar_type() : src.scalar_type(), [&](auto n) {
+    using N = decltype(n);
+    using W = compute_t<N>;
+    if (to_narrow)
+      unary_loop<N, W>(dst, src, [](W v) { return static_cast<N>(v); });
+    else
+      unary_loop<W, N>(dst, src, [](N v) { return static_cast<W>(v); });
+  });
+}
+
+void copy_narrow(const Tensor& dst, const Tensor& src) {
+  const ScalarType d = dst.scalar_type(), s = src.scalar_type();
+  if (isNarrowType(s) && d == computeType(s)) return convert_narrow(dst, src);
+  if (isNarrowType(d) && s == computeType(d)) return convert_narrow(dst, src);
+  if (d == s) {  // same narrow dtype, strided or broadcast: the bits move unchanged
+    dispatch_narrow(d, [&](auto n) {
+      using N = decltype(n);
+      unary_loop<N, N>(dst, src, [](N v) { return v; });
+    });
+    return;
+  }
+  // Through the compute type of the source when it is narrow, else of the destination.
+  const ScalarType via = isNarrowType(s) ? computeType(s) : computeType(d);
+  Tensor tmp = core::empty(src.sizes(), via);
+  copy_(tmp, src);
+  copy_(dst, tmp);
+}
 }  // namespace
 
 void copy_(const Tensor& dst, const Tensor& src) {
@@ -26,6 +71,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
     if (dst.data_ptr() != src.data_ptr()) std::memmove(dst.data_ptr(), src.data_ptr(), dst.nbytes());
     return;
   }
+  if (isNarrowType(dst.scalar_type()) || isNarrowType(src.scalar_type())) return copy_narrow(dst, src);
   NABLA_DISPATCH_ALL_TYPES(dst.scalar_type(), "copy_", [&] {
     using To = scalar_t;
     NABLA_DISPATCH_ALL_TYPES(src.scalar_type(), "copy_", [&] {
@@ -36,6 +82,13 @@ void copy_(const Tensor& dst, const Tensor& src) {
 }
 
 void fill_(const Tensor& dst, const Scalar& v) {
+  if (isNarrowType(dst.scalar_type())) {
+    // The value wraps or rounds as it would computed in the compute type (t_int8 + 1000).
+    Tensor w = core::empty({}, computeType(dst.scalar_type()));
+    fill_(w, v);
+    copy_(dst, w);
+    return;
+  }
   NABLA_DISPATCH_ALL_TYPES(dst.scalar_type(), "fill_", [&] {
     const scalar_t x = v.to<scalar_t>();
     if (dst.is_contiguous()) {

@@ -32,6 +32,9 @@ inline constexpr ScalarType kI32 = ::nabla::kInt;
 inline constexpr ScalarType kI64 = ::nabla::kLong;
 inline constexpr ScalarType kF32 = ::nabla::kFloat;
 inline constexpr ScalarType kF64 = ::nabla::kDouble;
+inline constexpr ScalarType kF16 = ::nabla::kHalf;
+inline constexpr ScalarType kI16 = ::nabla::kShort;
+inline constexpr ScalarType kI8 = ::nabla::kChar;
 }  // namespace torch
 
 namespace at {
